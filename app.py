@@ -1,0 +1,46 @@
+"""The application factory: configuration, extensions, blueprints and commands. No routes here."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask
+
+from cohort import cli, database, mail_hooks, templating
+from cohort.clock import Clock
+from cohort.config import load_config
+from cohort.extensions import csrf, db, migrate
+from cohort.views import applicant, dev, errors, public
+
+PROJECT_ROOT = os.path.dirname(os.path.abspath(__file__))
+
+
+def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
+    """Build the Flask application from the environment, then apply `overrides` (for tests)."""
+    app = Flask(
+        __name__,
+        instance_relative_config=True,
+        template_folder=os.path.join(PROJECT_ROOT, "templates"),
+        static_folder=os.path.join(PROJECT_ROOT, "static"),
+    )
+    app.config.from_mapping(load_config(app.instance_path))
+    if overrides:
+        app.config.from_mapping(overrides)
+    os.makedirs(app.instance_path, exist_ok=True)
+
+    app.extensions["cohort.clock"] = Clock.from_setting(app.config["COHORT_NOW"])
+    db.init_app(app)
+    database.init_app(app)
+    migrate.init_app(app, db, directory=os.path.join(PROJECT_ROOT, "migrations"))
+    csrf.init_app(app)
+    templating.init_app(app)
+    mail_hooks.init_app(app)
+
+    app.register_blueprint(public.bp)
+    app.register_blueprint(applicant.bp)
+    app.register_blueprint(dev.bp)
+    errors.init_app(app)
+    cli.init_app(app)
+    return app

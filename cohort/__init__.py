@@ -1,0 +1,1 @@
+"""Cohort: small, paid, application-only programs from application to refund."""

@@ -1,0 +1,47 @@
+"""Commands: `flask --app app cohort seed-demo | tick | deliver-mail`."""
+
+from __future__ import annotations
+
+import click
+from flask import Flask
+from flask.cli import AppGroup
+
+from cohort.clock import now
+from cohort.demo import seed_demo
+from cohort.extensions import db
+from cohort.mail.delivery import deliver_due
+from cohort.mail_hooks import smtp_settings
+from cohort.timekeeping import tick
+
+group = AppGroup("cohort", help="Cohort's own commands.")
+
+
+@group.command("seed-demo")
+def seed_demo_command() -> None:
+    """Create the demo program and cohorts from the seed (safe to run again)."""
+    cohorts = seed_demo(db.session, now())
+    db.session.commit()
+    for cohort in cohorts:
+        click.echo(f"cohort {cohort.slug}: {cohort.title} ({cohort.state})")
+
+
+@group.command("tick")
+def tick_command() -> None:
+    """Apply what time implies: close applications, lapse unregistered places, retry mail."""
+    report = tick(db.session, now(), smtp_settings())
+    click.echo(report.summary())
+
+
+@group.command("deliver-mail")
+def deliver_mail_command() -> None:
+    """Send queued e-mail now."""
+    settings = smtp_settings()
+    if settings is None:
+        raise click.ClickException("MAIL_SERVER is not set; queued mail is shown at /dev/mail")
+    sent, failed = deliver_due(db.session, settings, now())
+    click.echo(f"sent {sent}, failed {failed}")
+
+
+def init_app(app: Flask) -> None:
+    """Register the command group."""
+    app.cli.add_command(group)

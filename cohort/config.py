@@ -1,0 +1,70 @@
+"""Configuration read from the environment, once, at application start."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+ENVIRONMENTS = ("development", "test", "production")
+
+
+class ConfigError(RuntimeError):
+    """The environment does not describe a service that can start."""
+
+
+def _flag(value: str | None, default: bool = False) -> bool:
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def load_config(instance_path: str, env: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """Build the Flask config from environment variables (see README for the list)."""
+    env = os.environ if env is None else env
+    cohort_env = env.get("COHORT_ENV", "production").strip().lower()
+    if cohort_env not in ENVIRONMENTS:
+        allowed = ", ".join(ENVIRONMENTS)
+        raise ConfigError(f"COHORT_ENV must be one of {allowed}, not {cohort_env!r}")
+    development = cohort_env != "production"
+
+    secret_key = env.get("SECRET_KEY", "")
+    if not secret_key:
+        if not development:
+            raise ConfigError("SECRET_KEY must be set outside development (COHORT_ENV=production)")
+        secret_key = "development-only-secret-key-do-not-use-in-production"
+
+    default_db = "sqlite:///" + str(Path(instance_path) / "cohort.sqlite3")
+    database_url = env.get("DATABASE_URL") or default_db
+    if database_url.startswith("postgres://"):
+        database_url = "postgresql+psycopg://" + database_url[len("postgres://") :]
+    elif database_url.startswith("postgresql://"):
+        database_url = "postgresql+psycopg://" + database_url[len("postgresql://") :]
+
+    mail_server = env.get("MAIL_SERVER", "")
+    return {
+        "COHORT_ENV": cohort_env,
+        "SECRET_KEY": secret_key,
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "COHORT_NOW": env.get("COHORT_NOW") or None,
+        "BASE_URL": env.get("COHORT_BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
+        "MAIL_SERVER": mail_server,
+        "MAIL_PORT": int(env.get("MAIL_PORT") or 25),
+        "MAIL_USERNAME": env.get("MAIL_USERNAME", ""),
+        "MAIL_PASSWORD": env.get("MAIL_PASSWORD", ""),
+        "MAIL_USE_TLS": _flag(env.get("MAIL_USE_TLS")),
+        "MAIL_FROM": env.get("MAIL_FROM", "Cohort <cohort@localhost>"),
+        # Without an SMTP server, development shows queued mail at /dev/mail instead of losing it.
+        "MAIL_SHOW_IN_APP": development and not mail_server,
+        "STRIPE_SECRET_KEY": env.get("STRIPE_SECRET_KEY", ""),
+        "STRIPE_PUBLISHABLE_KEY": env.get("STRIPE_PUBLISHABLE_KEY", ""),
+        "STRIPE_WEBHOOK_SECRET": env.get("STRIPE_WEBHOOK_SECRET", ""),
+        "STRIPE_API_BASE": env.get("STRIPE_API_BASE", ""),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": not development,
+        "WTF_CSRF_TIME_LIMIT": None,
+        "TESTING": cohort_env == "test",
+    }

@@ -1,0 +1,117 @@
+"""Demo data reproducing the customer's page exactly: `flask --app app cohort seed-demo`."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from cohort import demo_text as text
+from cohort.models import Cohort, Facilitator, Meeting, Program
+
+PACIFIC = "America/Los_Angeles"
+SEED_SLUG = "cop-2024"
+WEEKS_PER_YEAR = 52  # shifting by whole weeks keeps the meetings on Wednesdays
+
+
+def end_of_day(day: date, zone: str) -> datetime:
+    """'Midnight' at the end of `day` in `zone`, as a UTC-aware instant."""
+    return datetime.combine(day + timedelta(days=1), time(0, 0), tzinfo=ZoneInfo(zone))
+
+
+def at_local(day: date, clock: time, zone: str) -> datetime:
+    """A wall-clock time on a day in a zone, as an aware instant."""
+    return datetime.combine(day, clock, tzinfo=ZoneInfo(zone))
+
+
+def default_cancellation_policy() -> dict[str, Any]:
+    """The default policy: all back until the deadline, all but the deposit until the start."""
+    return {
+        "version": 1,
+        "text": text.CANCELLATION_POLICY_TEXT,
+        "tiers": [
+            {"until": "cancellation_deadline", "refund": "everything"},
+            {"until": "first_meeting", "refund": "all_but_deposit"},
+            {"until": None, "refund": "nothing"},
+        ],
+    }
+
+
+def default_rebate_rule() -> dict[str, Any]:
+    """25 % of the fee back to Canadian, Australian and New Zealand participants."""
+    return {
+        "countries": ["CA", "AU", "NZ"],
+        "basis_points": 2500,
+        "applies_to": "price",
+        "paid_after": "first_meeting_start",
+        "note": text.REBATE_NOTE,
+    }
+
+
+def _program(session: Session, now: datetime) -> Program:
+    program = session.scalars(
+        select(Program).where(Program.slug == text.PROGRAM_SLUG)
+    ).one_or_none()
+    if program is not None:
+        return program
+    program = Program(
+        slug=text.PROGRAM_SLUG, title=text.TITLE,
+        tagline="A Community of Practice for Executive Leaders",
+        description=text.DESCRIPTION + "\n\n" + text.ORIGIN, outcomes=text.OUTCOMES,
+        audience=text.AUDIENCE, prerequisites=text.PREREQUISITES,
+        format_notes=text.FORMAT_NOTES, contact_email="hello@example.org", created_at=now,
+    )
+    for position, person in enumerate(text.FACILITATORS, start=1):
+        program.facilitators.append(Facilitator(position=position, **person))
+    session.add(program)
+    return program
+
+
+def _cohort(session: Session, program: Program, *, slug: str, weeks: int, now: datetime) -> Cohort:
+    """The seed's cohort shifted by `weeks` (0 for the seed itself), in Pacific wall time."""
+    existing = session.scalars(select(Cohort).where(Cohort.slug == slug)).one_or_none()
+    if existing is not None:
+        return existing
+    shift = timedelta(weeks=weeks)
+    start = date(2024, 2, 7) + shift
+    end = date(2024, 6, 26) + shift
+    cohort = Cohort(
+        program=program, slug=slug, state="open", time_zone=PACIFIC,
+        title=f"{start:%B} {start.day}, {start.year} to {end:%B} {end.day}, {end.year}",
+        capacity=9, minimum_participants=5, currency="USD",
+        price_cents=199_700, deposit_cents=10_000,
+        applications_close_at=end_of_day(date(2024, 1, 23) + shift, PACIFIC),
+        cancellation_deadline_at=end_of_day(date(2024, 1, 24) + shift, PACIFIC),
+        registration_deadline_at=end_of_day(date(2024, 1, 30) + shift, PACIFIC),
+        cancellation_policy=default_cancellation_policy(), rebate_rule=default_rebate_rule(),
+        sessions_recorded=True, created_at=now,
+    )
+    for month, day in text.MEETING_DATES_2024:
+        cohort.meetings.append(Meeting(
+            starts_at=at_local(date(2024, month, day) + shift, time(16, 0), PACIFIC),
+            duration_minutes=180,
+        ))
+    session.add(cohort)
+    return cohort
+
+
+def next_cohort_weeks(now: datetime) -> int:
+    """The smallest whole-year shift (in weeks) whose application deadline is in the future."""
+    weeks = WEEKS_PER_YEAR
+    while end_of_day(date(2024, 1, 23) + timedelta(weeks=weeks), PACIFIC) <= now:
+        weeks += WEEKS_PER_YEAR
+    return weeks
+
+
+def seed_demo(session: Session, now: datetime) -> list[Cohort]:
+    """Create the seed's program and cohort, and the next one on the same pattern (idempotent)."""
+    program = _program(session, now)
+    seed = _cohort(session, program, slug=SEED_SLUG, weeks=0, now=now)
+    weeks = next_cohort_weeks(now)
+    year = (date(2024, 2, 7) + timedelta(weeks=weeks)).year
+    upcoming = _cohort(session, program, slug=f"cop-{year}", weeks=weeks, now=now)
+    session.flush()
+    return [seed, upcoming]

@@ -1,0 +1,48 @@
+"""Queue e-mails in the outbox, in the caller's transaction."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from flask import current_app, render_template
+from sqlalchemy.orm import Session
+
+from cohort.models import OutboxMessage
+
+PENDING_FLAG = "cohort.mail_queued"
+
+
+def status_url(token: str) -> str:
+    """The applicant's private status link, absolute, for e-mails."""
+    return f"{current_app.config['BASE_URL']}/a/{token}"
+
+
+def queue_mail(
+    session: Session,
+    *,
+    kind: str,
+    to: str,
+    now: datetime,
+    enrollment_id: int | None = None,
+    **context: Any,
+) -> OutboxMessage:
+    """Render `templates/emails/<kind>.txt` (first line "Subject: …") and queue it."""
+    rendered = render_template(f"emails/{kind}.txt", **context)
+    first, _, body = rendered.partition("\n")
+    if not first.startswith("Subject: "):
+        raise ValueError(f"emails/{kind}.txt must start with a 'Subject: ' line")
+    message = OutboxMessage(
+        created_at=now,
+        kind=kind,
+        to_address=to,
+        subject=first.removeprefix("Subject: ").strip(),
+        body_text=body.lstrip("\n"),
+        enrollment_id=enrollment_id,
+        status="queued",
+        attempts=0,
+        next_attempt_at=now,
+    )
+    session.add(message)
+    session.info[PENDING_FLAG] = True
+    return message

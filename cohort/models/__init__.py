@@ -1,0 +1,26 @@
+"""The SQLAlchemy models; importing this package registers every table."""
+
+from cohort.models.base import Base
+from cohort.models.enrollment import (
+    SEAT_HOLDING_STATES,
+    ApplicationAnswers,
+    Enrollment,
+    Person,
+)
+from cohort.models.program import Cohort, Facilitator, Meeting, Program
+from cohort.models.records import AuditRecord, AuditRecordImmutable, OutboxMessage
+
+__all__ = [
+    "SEAT_HOLDING_STATES",
+    "ApplicationAnswers",
+    "AuditRecord",
+    "AuditRecordImmutable",
+    "Base",
+    "Cohort",
+    "Enrollment",
+    "Facilitator",
+    "Meeting",
+    "OutboxMessage",
+    "Person",
+    "Program",
+]

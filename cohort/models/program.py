@@ -1,0 +1,144 @@
+"""Programs, their cohorts, facilitators and meetings."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from cohort.models.base import Base, UTCInstant
+from cohort.money import Money
+
+if TYPE_CHECKING:
+    from cohort.models.enrollment import Enrollment
+
+
+class Program(Base):
+    """A learning program; it runs as one or more cohorts."""
+
+    __tablename__ = "programs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(80), unique=True)
+    title: Mapped[str] = mapped_column(String(200))
+    tagline: Mapped[str] = mapped_column(String(300), default="")
+    description: Mapped[str] = mapped_column(Text, default="")
+    outcomes: Mapped[list[str]] = mapped_column(JSON, default=list)
+    audience: Mapped[str] = mapped_column(Text, default="")
+    prerequisites: Mapped[str] = mapped_column(Text, default="")
+    format_notes: Mapped[str] = mapped_column(Text, default="")
+    contact_email: Mapped[str] = mapped_column(String(254), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCInstant())
+
+    facilitators: Mapped[list[Facilitator]] = relationship(
+        back_populates="program", order_by="Facilitator.position", cascade="all, delete-orphan"
+    )
+    cohorts: Mapped[list[Cohort]] = relationship(back_populates="program")
+
+
+class Facilitator(Base):
+    """A person who leads a program and decides on its applications."""
+
+    __tablename__ = "facilitators"
+    __table_args__ = (UniqueConstraint("program_id", "position"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    program_id: Mapped[int] = mapped_column(ForeignKey("programs.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(120))
+    title: Mapped[str] = mapped_column(String(200), default="")
+    email: Mapped[str] = mapped_column(String(254), default="")
+    bio: Mapped[str] = mapped_column(Text, default="")
+
+    program: Mapped[Program] = relationship(back_populates="facilitators")
+
+
+class Cohort(Base):
+    """One run of a program: its seats, price, deadlines, policy and meetings."""
+
+    __tablename__ = "cohorts"
+    __table_args__ = (
+        CheckConstraint("capacity > 0", name="capacity_positive"),
+        CheckConstraint("minimum_participants >= 1", name="minimum_positive"),
+        CheckConstraint("minimum_participants <= capacity", name="minimum_within_capacity"),
+        CheckConstraint("price_cents >= 0", name="price_not_negative"),
+        CheckConstraint("deposit_cents >= 0 AND deposit_cents <= price_cents",
+                        name="deposit_in_price"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    program_id: Mapped[int] = mapped_column(ForeignKey("programs.id"))
+    slug: Mapped[str] = mapped_column(String(80), unique=True)
+    title: Mapped[str] = mapped_column(String(200))
+    state: Mapped[str] = mapped_column(String(20), default="draft", index=True)
+    time_zone: Mapped[str] = mapped_column(String(64))
+    capacity: Mapped[int] = mapped_column(Integer)
+    minimum_participants: Mapped[int] = mapped_column(Integer)
+    currency: Mapped[str] = mapped_column(String(3))
+    price_cents: Mapped[int] = mapped_column(Integer)
+    deposit_cents: Mapped[int] = mapped_column(Integer)
+    applications_close_at: Mapped[datetime] = mapped_column(UTCInstant())
+    cancellation_deadline_at: Mapped[datetime] = mapped_column(UTCInstant())
+    registration_deadline_at: Mapped[datetime] = mapped_column(UTCInstant())
+    # {"version": int, "text": str, "tiers": [{"until": <deadline name>, "refund": <rule>}]}
+    cancellation_policy: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # {"countries": ["CA", …], "basis_points": 2500, "applies_to": "price", "note": str, …}
+    rebate_rule: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    sessions_recorded: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCInstant())
+
+    program: Mapped[Program] = relationship(back_populates="cohorts")
+    meetings: Mapped[list[Meeting]] = relationship(
+        back_populates="cohort", order_by="Meeting.starts_at", cascade="all, delete-orphan"
+    )
+    enrollments: Mapped[list[Enrollment]] = relationship(back_populates="cohort")
+
+    @property
+    def price(self) -> Money:
+        """The full fee."""
+        return Money(self.price_cents, self.currency)
+
+    @property
+    def deposit(self) -> Money:
+        """The deposit taken at registration to hold a place."""
+        return Money(self.deposit_cents, self.currency)
+
+    @property
+    def remainder(self) -> Money:
+        """What is invoiced once the cohort is confirmed: price minus deposit."""
+        return self.price - self.deposit
+
+    @property
+    def first_meeting_at(self) -> datetime | None:
+        """Start of the first meeting, if any."""
+        return self.meetings[0].starts_at if self.meetings else None
+
+    @property
+    def last_meeting_ends_at(self) -> datetime | None:
+        """End of the last meeting, if any."""
+        return self.meetings[-1].ends_at if self.meetings else None
+
+
+class Meeting(Base):
+    """One live session of a cohort, stored as a single UTC instant plus a duration."""
+
+    __tablename__ = "meetings"
+    __table_args__ = (
+        UniqueConstraint("cohort_id", "starts_at"),
+        CheckConstraint("duration_minutes > 0 AND duration_minutes <= 1440", name="duration_sane"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cohort_id: Mapped[int] = mapped_column(ForeignKey("cohorts.id", ondelete="CASCADE"), index=True)
+    starts_at: Mapped[datetime] = mapped_column(UTCInstant())
+    duration_minutes: Mapped[int] = mapped_column(Integer)
+    recording_url: Mapped[str | None] = mapped_column(String(500), nullable=True)
+
+    cohort: Mapped[Cohort] = relationship(back_populates="meetings")
+
+    @property
+    def ends_at(self) -> datetime:
+        """The instant the meeting ends."""
+        return self.starts_at + timedelta(minutes=self.duration_minutes)

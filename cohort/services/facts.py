@@ -1,0 +1,57 @@
+"""Read, under lock, the facts the state machines' guards need."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from cohort.models import SEAT_HOLDING_STATES, Cohort, Enrollment
+from workflows import CohortFacts, EnrollmentFacts
+
+DEPOSIT_PAID_STATES = ("registered", "invoiced", "paid", "participating")
+
+
+def count_by_state(session: Session, cohort_id: int) -> dict[str, int]:
+    """How many enrollments of the cohort are in each state."""
+    rows = session.execute(
+        select(Enrollment.state, func.count())
+        .where(Enrollment.cohort_id == cohort_id)
+        .group_by(Enrollment.state)
+    ).all()
+    return {state: count for state, count in rows}
+
+
+def seats_held(counts: dict[str, int]) -> int:
+    """Seats held: accepted, registered, invoiced, paid and participating enrollments."""
+    return sum(counts.get(state, 0) for state in SEAT_HOLDING_STATES)
+
+
+def enrollment_facts(
+    session: Session, cohort: Cohort, enrollment: Enrollment, now: datetime
+) -> EnrollmentFacts:
+    """Facts for an enrollment event; the enrollment's own seat is not counted."""
+    counts = count_by_state(session, cohort.id)
+    held = seats_held(counts) - (1 if enrollment.holds_seat else 0)
+    return EnrollmentFacts(
+        now=now,
+        capacity=cohort.capacity,
+        seats_held=held,
+        waitlisted=counts.get("waitlisted", 0),
+        registration_deadline=cohort.registration_deadline_at,
+        cohort_state=cohort.state,
+    )
+
+
+def cohort_facts(session: Session, cohort: Cohort, now: datetime) -> CohortFacts:
+    """Facts for a cohort event."""
+    counts = count_by_state(session, cohort.id)
+    return CohortFacts(
+        now=now,
+        applications_close_at=cohort.applications_close_at,
+        first_meeting_at=cohort.first_meeting_at,
+        last_meeting_ends_at=cohort.last_meeting_ends_at,
+        registered=sum(counts.get(s, 0) for s in DEPOSIT_PAID_STATES),
+        minimum=cohort.minimum_participants,
+    )

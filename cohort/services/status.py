@@ -1,0 +1,90 @@
+"""What an applicant sees on their status page: where they are, what comes next, by when."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from cohort.models import AuditRecord, Enrollment
+
+STATE_LABELS = {
+    "submitted": "Application received",
+    "waitlisted": "On the waitlist",
+    "accepted": "Accepted",
+    "declined": "Not accepted",
+    "withdrawn": "Withdrawn",
+    "lapsed": "Place lapsed",
+    "registered": "Registered",
+    "invoiced": "Invoice sent",
+    "paid": "Paid in full",
+    "participating": "Participating",
+    "completed": "Completed",
+    "cancelled": "Cancelled",
+}
+
+
+@dataclass(frozen=True)
+class NextStep:
+    """The one thing that happens next, who does it, and its deadline if any."""
+
+    text: str
+    deadline: datetime | None = None
+    deadline_label: str = ""
+
+
+def next_step(enrollment: Enrollment, now: datetime) -> NextStep:
+    """The next step for the applicant in their current state."""
+    cohort = enrollment.cohort
+    deposit = cohort.deposit.format_short()
+    remainder = cohort.remainder.format()
+    match enrollment.state:
+        case "submitted":
+            return NextStep(
+                "The facilitators are reviewing applications. We will e-mail you their decision; "
+                "there is nothing you need to do now.",
+                cohort.applications_close_at, "Applications close")
+        case "waitlisted":
+            return NextStep(
+                "All places are currently held. If one frees up before the registration "
+                "deadline, we will offer it to you by e-mail.",
+                cohort.registration_deadline_at, "Registration deadline")
+        case "accepted":
+            return NextStep(
+                f"Complete your registration and pay the {deposit} deposit to hold your place.",
+                cohort.registration_deadline_at, "Register and pay the deposit by")
+        case "registered":
+            return NextStep(
+                f"Your place is held. Once we know we have enough people to proceed, we will "
+                f"send you an invoice for the remainder ({remainder}).")
+        case "invoiced":
+            return NextStep(f"Pay the invoice for the remainder ({remainder}).")
+        case "paid" | "participating":
+            first = cohort.first_meeting_at
+            if first is not None and first > now:
+                return NextStep("You are all set. See you at the first meeting.", first,
+                                "First meeting")
+            return NextStep("You are all set. Meetings are listed below.")
+        case "lapsed":
+            return NextStep("Your accepted place lapsed because registration was not completed "
+                            "by the deadline. Contact the facilitators if you still want to join.")
+        case _:
+            return NextStep("There is nothing more to do for this application.")
+
+
+def history(session: Session, enrollment: Enrollment) -> list[AuditRecord]:
+    """The enrollment's audit trail, oldest first."""
+    return list(session.scalars(
+        select(AuditRecord)
+        .where(AuditRecord.subject_type == "enrollment", AuditRecord.subject_id == enrollment.id)
+        .order_by(AuditRecord.occurred_at, AuditRecord.id)
+    ))
+
+
+def enrollment_by_token(session: Session, token: str) -> Enrollment | None:
+    """The enrollment behind a status link, if the token is well-formed and known."""
+    if not token or len(token) > 64:
+        return None
+    return session.scalars(select(Enrollment).where(Enrollment.status_token == token)).one_or_none()

@@ -1,0 +1,116 @@
+"""The one place a state changes: lock, fire the machine, audit, queue the implied e-mails."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from cohort.mail.outbox import queue_mail, status_url
+from cohort.models import AuditRecord, Cohort, Enrollment
+from cohort.services import ServiceError
+from cohort.services.facts import cohort_facts, enrollment_facts
+from cohort.services.locking import lock_row
+from workflows import CohortMachine, EnrollmentMachine, Refused
+
+# event -> e-mail kinds to the applicant; the staff notices are listed separately.
+APPLICANT_NOTICES = {
+    "accept": "enrollment_accepted",
+    "waitlist": "enrollment_waitlisted",
+    "decline": "enrollment_declined",
+    "withdraw": "enrollment_withdrawn",
+    "lapse": "enrollment_lapsed",
+}
+STAFF_NOTICES = {
+    "withdraw": "staff_seat_released",
+    "lapse": "staff_seat_released",
+}
+EXITED_STATES = ("declined", "withdrawn", "lapsed", "cancelled", "completed")
+
+
+class TransitionRefused(ServiceError):
+    """The state machine refused the event; the message says why."""
+
+
+def staff_recipients(cohort: Cohort) -> list[str]:
+    """Who is told about seat changes: the facilitators, or the program's contact."""
+    addresses = [f.email for f in cohort.program.facilitators if f.email]
+    if not addresses and cohort.program.contact_email:
+        addresses = [cohort.program.contact_email]
+    return addresses
+
+
+def _audit(session: Session, *, subject: str, subject_id: int, event: str, before: str,
+           after: str, actor: str, now: datetime, reason: str) -> AuditRecord:
+    record = AuditRecord(
+        occurred_at=now, actor=actor[:200], subject_type=subject, subject_id=subject_id,
+        event=event, from_state=before, to_state=after, reason=reason,
+    )
+    session.add(record)
+    return record
+
+
+def change_enrollment(
+    session: Session,
+    enrollment_id: int,
+    event: str,
+    *,
+    actor: str,
+    now: datetime,
+    reason: str = "",
+    message: str = "",
+) -> Enrollment:
+    """Apply `event` to an enrollment under lock; audit it and queue its e-mails (no commit)."""
+    enrollment = session.get(Enrollment, enrollment_id)
+    if enrollment is None:
+        raise LookupError(f"enrollment {enrollment_id} does not exist")
+    # Lock order everywhere: cohort, then enrollment. The cohort lock serialises seat counting.
+    cohort = lock_row(session, Cohort, enrollment.cohort_id)
+    enrollment = lock_row(session, Enrollment, enrollment_id)
+    machine = EnrollmentMachine(enrollment.state)
+    before = enrollment.state
+    try:
+        after = machine.fire(event, enrollment_facts(session, cohort, enrollment, now))
+    except Refused as refusal:
+        raise TransitionRefused(" ".join(refusal.reasons)) from None
+    enrollment.state = after
+    enrollment.state_changed_at = now
+    _audit(session, subject="enrollment", subject_id=enrollment.id, event=event, before=before,
+           after=after, actor=actor, now=now, reason=reason)
+    context = {"enrollment": enrollment, "cohort": cohort, "person": enrollment.person,
+               "status_url": status_url(enrollment.status_token), "message": message,
+               "reason": reason}
+    if event in APPLICANT_NOTICES:
+        queue_mail(session, kind=APPLICANT_NOTICES[event], to=enrollment.person.email, now=now,
+                   enrollment_id=enrollment.id, **context)
+    if event in STAFF_NOTICES:
+        for address in staff_recipients(cohort):
+            queue_mail(session, kind=STAFF_NOTICES[event], to=address, now=now,
+                       enrollment_id=enrollment.id, **context)
+    session.flush()
+    return enrollment
+
+
+def change_cohort(
+    session: Session, cohort_id: int, event: str, *, actor: str, now: datetime, reason: str = ""
+) -> Cohort:
+    """Apply `event` to a cohort under lock; audit it and queue its e-mails (no commit)."""
+    cohort = lock_row(session, Cohort, cohort_id)
+    machine = CohortMachine(cohort.state)
+    before = cohort.state
+    try:
+        after = machine.fire(event, cohort_facts(session, cohort, now))
+    except Refused as refusal:
+        raise TransitionRefused(" ".join(refusal.reasons)) from None
+    cohort.state = after
+    _audit(session, subject="cohort", subject_id=cohort.id, event=event, before=before,
+           after=after, actor=actor, now=now, reason=reason)
+    if event == "cancel":
+        for enrollment in cohort.enrollments:
+            if enrollment.state in EXITED_STATES:
+                continue
+            queue_mail(session, kind="cohort_cancelled", to=enrollment.person.email, now=now,
+                       enrollment_id=enrollment.id, enrollment=enrollment, cohort=cohort,
+                       status_url=status_url(enrollment.status_token), reason=reason)
+    session.flush()
+    return cohort

@@ -1,0 +1,42 @@
+"""Jinja filters and globals shared by pages and e-mails."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import Flask
+
+from cohort.countries import country_name
+from cohort.money import Money
+from cohort.schedule import format_deadline, format_instant, local, long_date
+
+
+def _money(cents: int, currency: str = "USD") -> str:
+    return Money(cents, currency).format()
+
+
+def _money_short(cents: int, currency: str = "USD") -> str:
+    return Money(cents, currency).format_short()
+
+
+def _iso(instant: datetime) -> str:
+    return instant.isoformat().replace("+00:00", "Z")
+
+
+def _date_in(instant: datetime, zone: str) -> str:
+    return long_date(local(instant, zone).date())
+
+
+def init_app(app: Flask) -> None:
+    """Register filters."""
+    app.jinja_env.filters.update(
+        money=_money,
+        money_short=_money_short,
+        deadline=format_deadline,
+        instant=format_instant,
+        iso=_iso,
+        country=country_name,
+        date_in=_date_in,
+    )
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True

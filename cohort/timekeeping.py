@@ -1,0 +1,85 @@
+"""What the passing of time implies, applied by `flask cohort tick`.
+
+Each unit of work is its own transaction, and each re-checks its state under lock, so a tick
+is idempotent and two ticks running at once never do the same thing twice.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from cohort.mail.delivery import SmtpSettings, deliver_due
+from cohort.models import Cohort, Enrollment
+from cohort.services.transitions import TransitionRefused, change_cohort, change_enrollment
+
+TICK_ACTOR = "system:tick"
+
+
+@dataclass
+class TickReport:
+    """What one tick did."""
+
+    closed_cohorts: list[str] = field(default_factory=list)
+    lapsed_enrollments: list[int] = field(default_factory=list)
+    mail_sent: int = 0
+    mail_failed: int = 0
+
+    def summary(self) -> str:
+        """One line for the command's output."""
+        return (
+            f"closed {len(self.closed_cohorts)} cohort(s) {self.closed_cohorts}, "
+            f"lapsed {len(self.lapsed_enrollments)} enrollment(s), "
+            f"mail sent {self.mail_sent}, failed {self.mail_failed}"
+        )
+
+
+def close_due_cohorts(session: Session, now: datetime, report: TickReport) -> None:
+    """Close applications of open cohorts whose application deadline has passed."""
+    due = session.scalars(
+        select(Cohort.id).where(Cohort.state == "open", Cohort.applications_close_at <= now)
+    ).all()
+    session.rollback()
+    for cohort_id in due:
+        try:
+            cohort = change_cohort(session, cohort_id, "close", actor=TICK_ACTOR, now=now,
+                                   reason="application deadline passed")
+            if cohort.applications_close_at > now:  # reopened and extended meanwhile
+                raise TransitionRefused("deadline moved")
+        except TransitionRefused:
+            session.rollback()
+            continue
+        report.closed_cohorts.append(cohort.slug)
+        session.commit()
+
+
+def lapse_unregistered(session: Session, now: datetime, report: TickReport) -> None:
+    """Lapse accepted enrollments that did not register by the registration deadline."""
+    due = session.scalars(
+        select(Enrollment.id)
+        .join(Cohort)
+        .where(Enrollment.state == "accepted", Cohort.registration_deadline_at <= now)
+    ).all()
+    session.rollback()
+    for enrollment_id in due:
+        try:
+            change_enrollment(session, enrollment_id, "lapse", actor=TICK_ACTOR, now=now,
+                              reason="did not register by the registration deadline")
+        except TransitionRefused:
+            session.rollback()
+            continue
+        report.lapsed_enrollments.append(enrollment_id)
+        session.commit()
+
+
+def tick(session: Session, now: datetime, smtp: SmtpSettings | None) -> TickReport:
+    """Apply everything time implies, then retry queued mail."""
+    report = TickReport()
+    close_due_cohorts(session, now, report)
+    lapse_unregistered(session, now, report)
+    if smtp is not None:
+        report.mail_sent, report.mail_failed = deliver_due(session, smtp, now)
+    return report

@@ -1,0 +1,1 @@
+"""Thin blueprints: load or 404, validate, call one service, commit, redirect."""

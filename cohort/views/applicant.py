@@ -1,0 +1,73 @@
+"""The applicant's private pages, behind the unguessable token of their status link."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, url_for
+
+from cohort.clock import now
+from cohort.extensions import db
+from cohort.models import Enrollment
+from cohort.schedule import viewer_schedule
+from cohort.services.cohorts import meeting_spans
+from cohort.services.status import STATE_LABELS, enrollment_by_token, history, next_step
+from cohort.services.transitions import change_enrollment
+from forms.applicant import WithdrawForm
+from forms.choices import (
+    ORGANISATION_SIZES,
+    PREREQUISITES,
+    ROLES,
+    SECTORS,
+    SOCIOCRACY_STAGES,
+)
+from workflows import EnrollmentMachine
+
+bp = Blueprint("applicant", __name__, url_prefix="/a")
+
+
+@bp.after_request
+def _no_referrer(response: Response) -> Response:
+    # The token is the key to this page: never leak it in a Referer header or a shared cache.
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+def _enrollment_or_404(token: str) -> Enrollment:
+    enrollment = enrollment_by_token(db.session, token)
+    if enrollment is None:
+        abort(404, description="This status link is not valid. Check the link in your e-mail.")
+    return enrollment
+
+
+@bp.get("/<token>")
+def status(token: str) -> str:
+    """Where the application stands, the next step and its deadline."""
+    enrollment = _enrollment_or_404(token)
+    moment = now()
+    cohort = enrollment.cohort
+    return render_template(
+        "applicant/status.html", enrollment=enrollment, cohort=cohort, answers=enrollment.answers,
+        state_label=STATE_LABELS[enrollment.state], step=next_step(enrollment, moment),
+        meetings=viewer_schedule(meeting_spans(cohort), enrollment.time_zone),
+        history=history(db.session, enrollment), token=token,
+        can_withdraw="withdraw" in EnrollmentMachine(enrollment.state).possible_events(),
+        withdraw_form=WithdrawForm(),
+        labels={"role": ROLES, "organisation_size": ORGANISATION_SIZES, "sector": SECTORS,
+                "sociocracy_stage": SOCIOCRACY_STAGES, "prerequisite": PREREQUISITES},
+    )
+
+
+@bp.post("/<token>/withdraw")
+def withdraw(token: str) -> Response:
+    """Withdraw the application (before registering), after an explicit confirmation."""
+    enrollment = _enrollment_or_404(token)
+    form = WithdrawForm()
+    if not form.validate_on_submit():
+        flash("Tick the box to confirm that you want to withdraw.", "error")
+        return redirect(url_for("applicant.status", token=token))
+    change_enrollment(db.session, enrollment.id, "withdraw",
+                      actor=f"applicant:{enrollment.person.email_normalized}", now=now(),
+                      reason=(form.reason.data or "").strip())
+    db.session.commit()
+    flash("Your application is withdrawn. We have sent you a confirmation.", "success")
+    return redirect(url_for("applicant.status", token=token))

@@ -1,0 +1,129 @@
+"""Public pages: the cohort list, a cohort's page and calendar, and the application form."""
+
+from __future__ import annotations
+
+from dataclasses import fields
+from urllib.parse import urlsplit
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    make_response,
+    redirect,
+    render_template,
+    session,
+    url_for,
+)
+
+from cohort.calendar_ics import cohort_calendar
+from cohort.clock import now
+from cohort.extensions import db
+from cohort.models import Cohort
+from cohort.schedule import DISPLAY_REGIONS, region_block, viewer_schedule
+from cohort.services.applications import (
+    ApplicationData,
+    ApplicationsClosed,
+    DuplicateApplication,
+    applications_open,
+    closed_message,
+    submit_application,
+)
+from cohort.services.cohorts import cohort_by_slug, listed_cohorts, meeting_spans, seat_count
+from cohort.views.viewer import chosen_zone, remember_zone
+from forms.application import ApplicationForm
+from forms.timezone import ZoneChoiceForm
+
+bp = Blueprint("public", __name__)
+
+
+def _cohort_or_404(slug: str) -> Cohort:
+    cohort = cohort_by_slug(db.session, slug)
+    if cohort is None:
+        abort(404, description="There is no cohort at this address.")
+    return cohort
+
+
+@bp.get("/")
+def index() -> str:
+    """Every cohort, those open for applications first."""
+    moment = now()
+    cohorts = listed_cohorts(db.session, moment)
+    return render_template("public/index.html", cohorts=cohorts, now=moment,
+                           is_open={c.id: applications_open(c, moment) for c in cohorts})
+
+
+@bp.get("/cohorts/<slug>")
+def cohort_page(slug: str) -> Response:
+    """Everything an applicant needs to decide, with times in three blocks and their own zone."""
+    cohort = _cohort_or_404(slug)
+    moment = now()
+    zone, zone_chosen = chosen_zone(cohort.time_zone)
+    spans = meeting_spans(cohort)
+    page = render_template(
+        "public/cohort.html", cohort=cohort, program=cohort.program, now=moment,
+        zone=zone, zone_chosen=zone_chosen, zone_form=ZoneChoiceForm(data={"tz": zone}),
+        blocks=[region_block(region, spans) for region in DISPLAY_REGIONS],
+        own_meetings=viewer_schedule(spans, zone), seats=seat_count(db.session, cohort),
+        open_for_applications=applications_open(cohort, moment),
+        closed_reason=closed_message(cohort, moment),
+    )
+    return remember_zone(make_response(page))
+
+
+@bp.get("/cohorts/<slug>/calendar.ics")
+def cohort_calendar_file(slug: str) -> Response:
+    """The meetings as an iCalendar file."""
+    cohort = _cohort_or_404(slug)
+    base = current_app.config["BASE_URL"]
+    body = cohort_calendar(cohort, host=urlsplit(base).hostname or "localhost", stamp=now(),
+                           page_url=f"{base}{url_for('public.cohort_page', slug=slug)}")
+    response = make_response(body)
+    response.headers["Content-Type"] = "text/calendar; charset=utf-8"
+    response.headers["Content-Disposition"] = f'attachment; filename="{slug}.ics"'
+    return response
+
+
+@bp.route("/cohorts/<slug>/apply", methods=["GET", "POST"])
+def apply(slug: str) -> Response | tuple[str, int] | str:
+    """The application form; closed after the application deadline."""
+    cohort = _cohort_or_404(slug)
+    moment = now()
+    if not applications_open(cohort, moment):
+        return render_template("public/apply_closed.html", cohort=cohort,
+                               message=closed_message(cohort, moment)), 403
+    form = ApplicationForm()
+    if not form.is_submitted():
+        form.time_zone.data = chosen_zone(cohort.time_zone)[0]
+    duplicate = ""
+    if form.validate_on_submit():
+        data = ApplicationData(**{
+            f.name: (getattr(form, f.name).data or "").strip() for f in fields(ApplicationData)
+        })
+        try:
+            enrollment = submit_application(db.session, cohort, data, moment)
+        except ApplicationsClosed as closed:
+            db.session.rollback()
+            return render_template("public/apply_closed.html", cohort=cohort,
+                                   message=closed.message), 403
+        except DuplicateApplication as dup:
+            db.session.rollback()
+            duplicate = dup.message
+        else:
+            db.session.commit()
+            session["applied"] = {"cohort": cohort.slug, "email": enrollment.person.email}
+            return redirect(url_for("public.applied", slug=slug))
+    status = 409 if duplicate else (422 if form.is_submitted() else 200)
+    return render_template("public/apply.html", cohort=cohort, form=form,
+                           duplicate=duplicate), status
+
+
+@bp.get("/cohorts/<slug>/applied")
+def applied(slug: str) -> str:
+    """The confirmation after a successful application."""
+    cohort = _cohort_or_404(slug)
+    applied_to = session.get("applied") or {}
+    if applied_to.get("cohort") != slug:
+        return redirect(url_for("public.cohort_page", slug=slug))
+    return render_template("public/applied.html", cohort=cohort, email=applied_to["email"])

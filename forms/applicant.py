@@ -1,0 +1,15 @@
+"""Forms on the applicant's status page."""
+
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional
+
+
+class WithdrawForm(FlaskForm):
+    """Withdraw an application, confirmed by a tick."""
+
+    confirm = BooleanField("Yes, withdraw my application",
+                           validators=[DataRequired(message="Please tick to confirm.")])
+    reason = TextAreaField("Anything you would like the facilitators to know? (optional)",
+                           validators=[Optional(), Length(max=1000,
+                                       message="Please keep this under 1,000 characters.")])

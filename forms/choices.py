@@ -1,0 +1,33 @@
+"""The fixed answers an applicant chooses from, with the words shown to people."""
+
+ROLES = [
+    ("ceo", "CEO"),
+    ("executive_director", "Executive director"),
+    ("board_member", "Board member"),
+    ("general_manager", "General manager"),
+    ("other", "Other (please give your title)"),
+]
+ORGANISATION_SIZES = [
+    ("1-9", "1–9 people"),
+    ("10-49", "10–49 people"),
+    ("50-249", "50–249 people"),
+    ("250-999", "250–999 people"),
+    ("1000+", "1,000 people or more"),
+]
+SECTORS = [("for_profit", "For profit"), ("not_for_profit", "Not for profit")]
+SOCIOCRACY_STAGES = [
+    ("exploring", "Exploring: we have not started implementing yet"),
+    ("early", "Early: implementing for less than a year"),
+    ("established", "Established: one to three years in"),
+    ("mature", "Further along: more than three years in"),
+]
+PREREQUISITES = [
+    ("taken", "I have taken TSCG’s Foundations of Sociocracy"),
+    ("in_progress", "I am taking TSCG’s Foundations of Sociocracy now"),
+    ("equivalent", "I have equivalent training (please describe it)"),
+]
+
+
+def label(choices: list[tuple[str, str]], value: str) -> str:
+    """The words for a stored choice."""
+    return dict(choices).get(value, value)

@@ -1,0 +1,130 @@
+"""Test set-up: every database test runs on SQLite and on PostgreSQL.
+
+PostgreSQL comes from TEST_DATABASE_URL (default: the machine's server, database `test`); a fresh
+database is created for the run and dropped after it. Locally a PostgreSQL test skips with a reason
+when no server answers; under CI (CI=true) every skip is turned into a failure.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+os.environ.setdefault("COHORT_ENV", "test")
+os.environ.pop("COHORT_NOW", None)
+os.environ.pop("MAIL_SERVER", None)
+
+from flask import Flask
+from flask_migrate import upgrade
+
+from app import create_app
+from cohort.extensions import db
+from cohort.models import Base
+from tests.factories import set_clock
+
+DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+BACKENDS = ["sqlite", "postgresql"]
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Iterator[None]:
+    """Under CI nothing may be skipped: a skip becomes a failure with its reason."""
+    outcome = yield
+    report = outcome.get_result()
+    if IN_CI and report.skipped and not hasattr(report, "wasxfail"):
+        report.outcome = "failed"
+        report.longrepr = f"skipped under CI, which must provide every service: {report.longrepr}"
+
+
+def _build_app(url: str, **overrides: object) -> Flask:
+    config = {"SQLALCHEMY_DATABASE_URI": url, "COHORT_ENV": "test", "TESTING": True,
+              "BASE_URL": "http://cohort.test", "MAIL_SHOW_IN_APP": False, "SERVER_NAME": None}
+    config.update(overrides)
+    return create_app(config)
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A fresh PostgreSQL database for this run, migrated to head."""
+    admin_url = make_url(os.environ.get("TEST_DATABASE_URL", DEFAULT_PG))
+    name = f"cohort_test_{uuid.uuid4().hex[:10]}"
+    try:
+        admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception as exc:
+        pytest.skip(f"PostgreSQL is not reachable at {admin_url.render_as_string()}: {exc}")
+    url = admin_url.set(database=name).render_as_string(hide_password=False)
+    app = _build_app(url)
+    with app.app_context():
+        upgrade()
+        db.engine.dispose()
+    yield url
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite file migrated to head once; each test gets a copy."""
+    path = tmp_path_factory.mktemp("sqlite") / "template.sqlite3"
+    app = _build_app(f"sqlite:///{path}")
+    with app.app_context():
+        upgrade()
+        db.engine.dispose()
+    return path
+
+
+def _truncate_all(app: Flask) -> None:
+    with app.app_context():
+        db.session.remove()
+        names = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+        with db.engine.begin() as conn:
+            conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        db.engine.dispose()
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """The URL of an empty, migrated database: SQLite or PostgreSQL."""
+    if request.param == "sqlite":
+        path = tmp_path / "cohort.sqlite3"
+        shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
+        yield f"sqlite:///{path}"
+        return
+    url = request.getfixturevalue("postgres_url")
+    yield url
+    _truncate_all(_build_app(url))
+
+
+@pytest.fixture
+def app(database_url: str) -> Iterator[Flask]:
+    """The application on a fresh database, clock frozen at 2024-01-10 12:00 Pacific."""
+    application = _build_app(database_url)
+    set_clock(application, "2024-01-10T12:00:00-08:00")
+    with application.app_context():
+        yield application
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def session(app: Flask):
+    """The request-scoped SQLAlchemy session, for arranging and checking data."""
+    return db.session
+
+
+@pytest.fixture
+def client(app: Flask):
+    """A test client of the application."""
+    return app.test_client()
+
