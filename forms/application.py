@@ -6,13 +6,13 @@ from typing import Any
 
 from flask_wtf import FlaskForm
 from wtforms import EmailField, RadioField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import (
     AnyOf,
     DataRequired,
     Email,
     InputRequired,
     Length,
-    Optional,
     ValidationError,
 )
 
@@ -25,6 +25,15 @@ from forms.choices import (
     SECTORS,
     SOCIOCRACY_STAGES,
 )
+
+
+def _strip(value: str | None) -> str | None:
+    return value.strip() if isinstance(value, str) else value
+
+
+def options(pairs: list[tuple[str, str]] | tuple[tuple[str, str], ...]) -> list[SelectChoice]:
+    """WTForms choices from (value, label) pairs."""
+    return [SelectChoice(value, text) for value, text in pairs]
 
 
 def _required(what: str) -> DataRequired:
@@ -51,43 +60,44 @@ def _between(low: int, high: int) -> Length:
 class ApplicationForm(FlaskForm):
     """Everything the facilitators ask of an applicant."""
 
-    full_name = StringField("Full name", validators=[_required("your name"), _at_most(120)])
-    email = EmailField("E-mail address", validators=[
+    full_name = StringField("Full name", filters=[_strip],
+                            validators=[_required("your name"), _at_most(120)])
+    email = EmailField("E-mail address", filters=[_strip], validators=[
         _required("your e-mail address"), _at_most(254),
         Email(message="That does not look like an e-mail address (name@example.org).",
               check_deliverability=False),
     ])
-    organisation = StringField("Organisation", validators=[
+    organisation = StringField("Organisation", filters=[_strip], validators=[
         _required("your organisation's name"), _at_most(200)])
-    role = RadioField("Your role", choices=ROLES, validate_choice=False,
+    role = RadioField("Your role", choices=options(ROLES), validate_choice=False,
                       validators=[_chosen("your role"), _one_of(ROLES, "your role")])
-    role_title = StringField("Your title", validators=[Optional(), _at_most(120)],
+    role_title = StringField("Your title", filters=[_strip], validators=[_at_most(120)],
                              description="Needed if you chose “Other”.")
     organisation_size = SelectField(
-        "Size of your organisation", choices=[("", "Choose…"), *ORGANISATION_SIZES],
+        "Size of your organisation", choices=options([("", "Choose…"), *ORGANISATION_SIZES]),
         validate_choice=False,
         validators=[_chosen("the size of your organisation"),
                     _one_of(ORGANISATION_SIZES, "the size of your organisation")])
-    sector = RadioField("Your organisation is", choices=SECTORS, validate_choice=False,
+    sector = RadioField("Your organisation is", choices=options(SECTORS), validate_choice=False,
                         validators=[_chosen("for profit or not for profit"),
                                     _one_of(SECTORS, "for profit or not for profit")])
     sociocracy_stage = RadioField(
-        "How far along is your organisation with sociocracy?", choices=SOCIOCRACY_STAGES,
+        "How far along is your organisation with sociocracy?", choices=options(SOCIOCRACY_STAGES),
         validate_choice=False,
         validators=[_chosen("how far along you are"),
                     _one_of(SOCIOCRACY_STAGES, "how far along you are")])
     prerequisite = RadioField(
-        "Prerequisite training", choices=PREREQUISITES, validate_choice=False,
+        "Prerequisite training", choices=options(PREREQUISITES), validate_choice=False,
         validators=[_chosen("your prerequisite training"),
                     _one_of(PREREQUISITES, "your prerequisite training")])
     prerequisite_details = TextAreaField(
-        "Details of your training", validators=[Optional(), _at_most(2000)],
+        "Details of your training", filters=[_strip], validators=[_at_most(2000)],
         description="Which course, with whom and when. Needed for equivalent training.")
     hopes_to_bring = TextAreaField(
-        "What do you hope to bring to the group?",
+        "What do you hope to bring to the group?", filters=[_strip],
         validators=[_required("what you hope to bring"), _between(20, 3000)])
     hopes_to_gain = TextAreaField(
-        "What do you hope to gain from it?",
+        "What do you hope to gain from it?", filters=[_strip],
         validators=[_required("what you hope to gain"), _between(20, 3000)])
     country = SelectField("Country", validate_choice=False, validators=[_chosen("your country")])
     time_zone = SelectField("Your time zone", validate_choice=False,
@@ -96,9 +106,9 @@ class ApplicationForm(FlaskForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.country.choices = [("", "Choose…"), *country_choices()]
+        self.country.choices = options([("", "Choose…"), *country_choices()])
         zones = [(z, z.replace("_", " ")) for z in zone_names()]
-        self.time_zone.choices = [("", "Choose…"), *zones]
+        self.time_zone.choices = options([("", "Choose…"), *zones])
 
     def validate_role_title(self, field: StringField) -> None:
         """A title is needed when the role is 'other'."""

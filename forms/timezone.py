@@ -8,6 +8,7 @@ from flask_wtf import FlaskForm
 from wtforms import SelectField
 
 from cohort.schedule import zone_names
+from forms.application import options
 
 
 class ZoneChoiceForm(FlaskForm):
@@ -20,4 +21,4 @@ class ZoneChoiceForm(FlaskForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.tz.choices = [(z, z.replace("_", " ")) for z in zone_names()]
+        self.tz.choices = options([(z, z.replace("_", " ")) for z in zone_names()])

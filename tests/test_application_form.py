@@ -1,0 +1,186 @@
+"""The application form at /cohorts/<slug>/apply: limits, errors, deadline, duplicates, CSRF."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlalchemy import func, select
+
+from cohort.models import ApplicationAnswers, AuditRecord, Enrollment, OutboxMessage, Person
+from tests.factories import csrf_token, form_data, make_cohort, set_clock
+
+
+def _apply_url(cohort) -> str:
+    return f"/cohorts/{cohort.slug}/apply"
+
+
+def _post(client, cohort, **overrides):
+    data = form_data(**overrides)
+    data["csrf_token"] = csrf_token(client, _apply_url(cohort))
+    return client.post(_apply_url(cohort), data=data)
+
+
+def _rows(session, model) -> int:
+    return session.scalar(select(func.count()).select_from(model))
+
+
+def _error_beside(page: str, field: str) -> str:
+    match = re.search(rf'<p class="error" id="{field}-error">([^<]*)</p>', page)
+    return match.group(1) if match else ""
+
+
+def test_a_valid_application_is_saved_confirmed_and_mailed(client, session):
+    cohort = make_cohort(session)
+    session.commit()
+
+    response = _post(client, cohort, email="  Ada@Example.ORG ", country="AU",
+                     time_zone="Australia/Sydney")
+
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith(f"/cohorts/{cohort.slug}/applied")
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "your application is in" in page
+    assert "Ada@Example.ORG" in page
+    enrollment = session.scalars(select(Enrollment)).one()
+    assert enrollment.state == "submitted"
+    assert enrollment.person.email_normalized == "ada@example.org"
+    assert (enrollment.country, enrollment.time_zone) == ("AU", "Australia/Sydney")
+    assert len(enrollment.status_token) >= 43
+    assert enrollment.answers.hopes_to_gain.startswith("Peers")
+    audit = session.scalars(select(AuditRecord)).one()
+    assert (audit.event, audit.from_state, audit.to_state) == ("submit", None, "submitted")
+    mail = session.scalars(select(OutboxMessage)).one()
+    assert f"/a/{enrollment.status_token}" in mail.body_text
+
+
+@pytest.mark.parametrize(("field", "value", "message"), [
+    ("full_name", "", "Please enter your name."),
+    ("full_name", "x" * 121, "Please keep this under 120 characters."),
+    ("email", "not-an-address", "That does not look like an e-mail address"),
+    ("email", "a" * 250 + "@x.org", "Please keep this under 254 characters."),
+    ("organisation", "o" * 201, "Please keep this under 200 characters."),
+    ("role", "", "Please choose your role."),
+    ("role", "emperor", "Please choose your role from the list."),
+    ("role_title", "", "Please give your title, since you chose “Other”."),
+    ("organisation_size", "", "Please choose the size of your organisation."),
+    ("sector", "charity", "Please choose for profit or not for profit from the list."),
+    ("sociocracy_stage", "", "Please choose how far along you are."),
+    ("prerequisite", "", "Please choose your prerequisite training."),
+    ("prerequisite_details", "short", "Please describe your equivalent training"),
+    ("hopes_to_bring", "too short", "Please write between 20 and 3,000 characters."),
+    ("hopes_to_gain", "g" * 3001, "Please write between 20 and 3,000 characters."),
+    ("country", "XX", "Please choose a country from the list."),
+    ("country", "", "Please choose your country."),
+    ("time_zone", "Mars/Olympus_Mons", "Please choose a time zone from the list."),
+])
+def test_each_bad_field_gets_a_human_error_beside_it_and_nothing_is_saved(
+        client, session, field, value, message):
+    cohort = make_cohort(session)
+    session.commit()
+    overrides = {field: value}
+    if field == "role_title":
+        overrides["role"] = "other"
+    if field == "prerequisite_details":
+        overrides["prerequisite"] = "equivalent"
+
+    response = _post(client, cohort, **overrides)
+
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert message in _error_beside(page, field)
+    assert f'aria-describedby="{field}-error' in page or f'{field}-error"' in page
+    assert _rows(session, Enrollment) == 0
+    assert _rows(session, OutboxMessage) == 0
+
+
+def test_what_was_typed_is_kept_when_the_form_comes_back_with_errors(client, session):
+    cohort = make_cohort(session)
+    session.commit()
+
+    page = _post(client, cohort, organisation="Kept Organisation", country="").get_data(
+        as_text=True)
+
+    assert 'value="Kept Organisation"' in page
+    assert "Peers who wrestle with the same questions." in page
+
+
+def test_a_second_application_from_the_same_address_changes_nothing(client, session):
+    cohort = make_cohort(session)
+    session.commit()
+    assert _post(client, cohort, email="dup@example.org").status_code == 302
+
+    response = _post(client, cohort, email="DUP@example.org ", full_name="Someone Else")
+
+    assert response.status_code == 409
+    assert "We already have an application from dup@example.org" in response.get_data(
+        as_text=True)
+    assert _rows(session, Enrollment) == 1
+    assert _rows(session, OutboxMessage) == 1
+    assert session.scalars(select(Person)).one().name == "Ada Lovelace"
+
+
+def test_the_same_person_may_apply_to_another_cohort(client, session):
+    first, second = make_cohort(session), make_cohort(session)
+    session.commit()
+
+    assert _post(client, first, email="both@example.org").status_code == 302
+    assert _post(client, second, email="both@example.org").status_code == 302
+
+    assert _rows(session, Person) == 1
+    assert _rows(session, Enrollment) == 2
+
+
+def test_after_the_deadline_the_form_is_closed_and_says_when(app, client, session):
+    cohort = make_cohort(session)
+    session.commit()
+    token = csrf_token(client, _apply_url(cohort))
+    set_clock(app, "2024-01-24T08:00:00Z")  # midnight Pacific at the end of January 23
+
+    page = client.get(_apply_url(cohort))
+    late_post = client.post(_apply_url(cohort), data={**form_data(), "csrf_token": token})
+
+    for response in (page, late_post):
+        assert response.status_code == 403
+        text = response.get_data(as_text=True)
+        assert "closed on Tuesday, January 23, 2024, midnight PST (end of the day)" in text
+        assert "<form" not in text
+    assert _rows(session, Enrollment) == 0
+
+
+def test_one_second_before_the_deadline_the_form_is_open(app, client, session):
+    cohort = make_cohort(session)
+    session.commit()
+    set_clock(app, "2024-01-24T07:59:59Z")
+
+    assert _post(client, cohort).status_code == 302
+
+
+def test_a_post_without_a_csrf_token_is_refused_and_saves_nothing(client, session):
+    cohort = make_cohort(session)
+    session.commit()
+
+    response = client.post(_apply_url(cohort), data=form_data())
+
+    assert response.status_code == 400
+    assert "nothing was saved" in response.get_data(as_text=True)
+    assert _rows(session, Enrollment) == 0
+
+
+def test_a_draft_or_unknown_cohort_has_no_form(client, session):
+    draft = make_cohort(session, state="draft")
+    session.commit()
+
+    assert client.get(_apply_url(draft)).status_code == 404
+    assert client.get("/cohorts/no-such-cohort/apply").status_code == 404
+
+
+def test_answers_are_stored_exactly_as_given(client, session):
+    cohort = make_cohort(session)
+    session.commit()
+    _post(client, cohort, role="other", role_title="Chair of the circle",
+          prerequisite="equivalent", prerequisite_details="Sociocracy For All, 2022, 30 hours")
+
+    answers = session.scalars(select(ApplicationAnswers)).one()
+    assert (answers.role, answers.role_title) == ("other", "Chair of the circle")
+    assert answers.prerequisite_details == "Sociocracy For All, 2022, 30 hours"
