@@ -16,6 +16,9 @@ class Refused(TransitionNotAllowed):
         self.event_name = event
         self.state_name = state
         self.reasons = reasons
+        # The attributes TransitionNotAllowed promises, for code that catches the base class.
+        self.event = None
+        self.configuration: set[Any] = set()
         Exception.__init__(self, " ".join(reasons))
 
 
