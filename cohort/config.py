@@ -43,6 +43,11 @@ def load_config(instance_path: str, env: Mapping[str, str] | None = None) -> dic
         database_url = "postgresql+psycopg://" + database_url[len("postgresql://") :]
 
     mail_server = env.get("MAIL_SERVER", "")
+    try:
+        mail_port = int(env.get("MAIL_PORT") or 25)
+    except ValueError:
+        port = env.get("MAIL_PORT")
+        raise ConfigError(f"MAIL_PORT must be a port number, not {port!r}") from None
     return {
         "COHORT_ENV": cohort_env,
         "SECRET_KEY": secret_key,
@@ -51,7 +56,7 @@ def load_config(instance_path: str, env: Mapping[str, str] | None = None) -> dic
         "COHORT_NOW": env.get("COHORT_NOW") or None,
         "BASE_URL": env.get("COHORT_BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
         "MAIL_SERVER": mail_server,
-        "MAIL_PORT": int(env.get("MAIL_PORT") or 25),
+        "MAIL_PORT": mail_port,
         "MAIL_USERNAME": env.get("MAIL_USERNAME", ""),
         "MAIL_PASSWORD": env.get("MAIL_PASSWORD", ""),
         "MAIL_USE_TLS": _flag(env.get("MAIL_USE_TLS")),

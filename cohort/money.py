@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import total_ordering
 
 BASIS_POINTS = 10_000  # 100 % in basis points: 2500 bp is 25 %
 
@@ -13,7 +14,8 @@ class CurrencyMismatch(ValueError):
     """Arithmetic across two currencies."""
 
 
-@dataclass(frozen=True, order=True)
+@total_ordering
+@dataclass(frozen=True)
 class Money:
     """An amount in cents of one currency."""
 
@@ -29,6 +31,10 @@ class Money:
     def _same(self, other: Money) -> None:
         if other.currency != self.currency:
             raise CurrencyMismatch(f"{self.currency} and {other.currency}")
+
+    def __lt__(self, other: Money) -> bool:
+        self._same(other)
+        return self.cents < other.cents
 
     def __add__(self, other: Money) -> Money:
         self._same(other)
@@ -47,6 +53,8 @@ class Money:
         The rounding rule: exact integer arithmetic, then a remainder of half a cent or more
         rounds away from zero. 25 % of USD 1,997.00 is exactly USD 499.25.
         """
+        if basis_points < 0:
+            raise ValueError("a percentage is given as non-negative basis points")
         numerator = abs(self.cents) * basis_points
         whole, remainder = divmod(numerator, BASIS_POINTS)
         if remainder * 2 >= BASIS_POINTS:
@@ -64,11 +72,10 @@ class Money:
 
     def format_short(self) -> str:
         """Render without cents when they are zero, like the seed: "$1,997 USD"."""
-        if self.cents % 100:
+        if self.cents % 100 or self.currency not in SYMBOLS:
             return self.format()
         sign = "-" if self.cents < 0 else ""
-        symbol = SYMBOLS.get(self.currency, "")
-        return f"{sign}{symbol}{abs(self.cents) // 100:,} {self.currency}"
+        return f"{sign}{SYMBOLS[self.currency]}{abs(self.cents) // 100:,} {self.currency}"
 
     def __str__(self) -> str:
         return self.format()
