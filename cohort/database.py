@@ -1,17 +1,27 @@
-"""Engine settings per dialect: SQLite gets WAL, foreign keys and a busy timeout."""
+"""Engine settings per dialect.
+
+SQLite gets WAL, foreign keys, a busy timeout and real transactions: pysqlite's own transaction
+handling is switched off and every transaction that may write starts with BEGIN IMMEDIATE, so
+it holds the database's write lock from its first statement (GET requests read in a deferred
+transaction). That makes SAVEPOINTs part of the
+enclosing transaction and lets `lock_row` count seats without a lost update, at the price of
+serialising SQLite writers — the embedded default serves one small program; PostgreSQL is
+production.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask
+from flask import Flask, has_request_context, request
 from sqlalchemy import event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 from cohort.extensions import db
 
 
-def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
+def _sqlite_connect(dbapi_connection: Any, connection_record: Any) -> None:
+    dbapi_connection.isolation_level = None  # SQLAlchemy, not pysqlite, decides when to BEGIN
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=15000")
@@ -19,9 +29,21 @@ def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
     cursor.close()
 
 
+def _sqlite_begin(connection: Connection) -> None:
+    # Safe requests (GET, HEAD) never write: a deferred read transaction blocks no writer.
+    read_only = has_request_context() and request.method in ("GET", "HEAD", "OPTIONS")
+    connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+
+
+def configure_sqlite(engine: Engine) -> None:
+    """Apply the SQLite settings above to an engine."""
+    event.listen(engine, "connect", _sqlite_connect)
+    event.listen(engine, "begin", _sqlite_begin)
+
+
 def init_app(app: Flask) -> None:
     """Attach per-dialect connection settings to the app's engine."""
     with app.app_context():
         engine: Engine = db.engine
         if engine.dialect.name == "sqlite":
-            event.listen(engine, "connect", _sqlite_pragmas)
+            configure_sqlite(engine)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Flask, Response, current_app
+from sqlalchemy import inspect
 
 from cohort.clock import now
 from cohort.extensions import db
@@ -23,12 +24,22 @@ def smtp_settings(config: dict | None = None) -> SmtpSettings | None:
 
 
 def _deliver_after_request(response: Response) -> Response:
-    if db.session.info.pop(PENDING_FLAG, False):
-        settings = smtp_settings()
-        if settings is not None:
-            # Runs after the view committed; anything not sent stays queued for `cohort tick`.
-            db.session.rollback()
-            deliver_due(db.session, settings, now())
+    """Send what this request queued, once its view has committed.
+
+    Only this request's messages are tried (older ones are `cohort tick`'s job), and a failure
+    here never turns a saved change into an error page: the messages stay queued.
+    """
+    queued = db.session.info.pop(PENDING_FLAG, [])
+    settings = smtp_settings()
+    if not queued or settings is None:
+        return response
+    ids = [m.id for m in queued if inspect(m).has_identity and not inspect(m).deleted]
+    db.session.rollback()  # a view that did not commit has sent nothing
+    try:
+        deliver_due(db.session, settings, now(), only_ids=ids)
+    except Exception:
+        current_app.logger.exception("mail delivery after request failed; it stays queued")
+        db.session.rollback()
     return response
 
 

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import smtplib
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import ColumnElement, and_, or_, select, update
 from sqlalchemy.orm import Session
 
 from cohort.models import OutboxMessage
@@ -58,19 +58,43 @@ def send_smtp(settings: SmtpSettings, email: EmailMessage) -> None:
         smtp.send_message(email)
 
 
-def _claim(session: Session, message_id: int, now: datetime) -> bool:
-    """Take one message for sending; two senders never take the same one."""
+def _due(now: datetime) -> ColumnElement[bool]:
+    """Queued and due, or left 'sending' by a sender whose lease ran out (it died)."""
+    return or_(
+        and_(OutboxMessage.status == "queued", OutboxMessage.next_attempt_at <= now),
+        and_(OutboxMessage.status == "sending", OutboxMessage.claimed_until < now),
+    )
+
+
+def _claim(session: Session, message_id: int, now: datetime) -> EmailMessage | None:
+    """Take one message for sending (two senders never take the same one) and build it."""
     result = session.execute(
         update(OutboxMessage)
-        .where(
-            OutboxMessage.id == message_id,
-            OutboxMessage.status == "queued",
-            or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < now),
-        )
+        .where(OutboxMessage.id == message_id, _due(now))
         .values(status="sending", claimed_until=now + CLAIM_LEASE)
     )
+    if result.rowcount != 1:
+        session.rollback()
+        return None
+    message = session.get(OutboxMessage, message_id, populate_existing=True)
+    assert message is not None
     session.commit()
-    return result.rowcount == 1
+    return message
+
+
+def _record(session: Session, message_id: int, now: datetime, error: str | None) -> bool:
+    message = session.get(OutboxMessage, message_id, populate_existing=True)
+    assert message is not None
+    message.attempts += 1
+    message.claimed_until = None
+    if error is None:
+        message.status, message.sent_at, message.last_error = "sent", now, ""
+    else:
+        message.last_error = error[:2000]
+        message.status = "failed" if message.attempts >= MAX_ATTEMPTS else "queued"
+        message.next_attempt_at = now + retry_delay(message.attempts)
+    session.commit()
+    return error is None
 
 
 def deliver_due(
@@ -79,35 +103,31 @@ def deliver_due(
     now: datetime,
     send: Callable[[SmtpSettings, EmailMessage], None] = send_smtp,
     limit: int = 100,
+    only_ids: Collection[int] | None = None,
 ) -> tuple[int, int]:
-    """Send queued messages that are due. Commits per message. Returns (sent, failed)."""
-    due_ids = session.scalars(
-        select(OutboxMessage.id)
-        .where(OutboxMessage.status == "queued", OutboxMessage.next_attempt_at <= now)
-        .order_by(OutboxMessage.id)
-        .limit(limit)
-    ).all()
+    """Send due messages (or only `only_ids`); commit per message. Returns (sent, failed).
+
+    No transaction is open while talking to the SMTP server.
+    """
+    query = select(OutboxMessage.id).where(_due(now)).order_by(OutboxMessage.id).limit(limit)
+    if only_ids is not None:
+        query = query.where(OutboxMessage.id.in_(list(only_ids)))
+    due_ids = session.scalars(query).all()
     session.commit()
     sent = failed = 0
     for message_id in due_ids:
-        if not _claim(session, message_id, now):
+        message = _claim(session, message_id, now)
+        if message is None:
             continue
-        message = session.get(OutboxMessage, message_id, populate_existing=True)
-        assert message is not None
+        email = build_email(message, settings.sender)
         try:
-            send(settings, build_email(message, settings.sender))
-        except (OSError, smtplib.SMTPException) as exc:
-            message.attempts += 1
-            message.last_error = f"{type(exc).__name__}: {exc}"[:2000]
-            message.status = "failed" if message.attempts >= MAX_ATTEMPTS else "queued"
-            message.next_attempt_at = now + retry_delay(message.attempts)
-            failed += 1
+            send(settings, email)
+        except Exception as exc:
+            error: str | None = f"{type(exc).__name__}: {exc}"
         else:
-            message.attempts += 1
-            message.status = "sent"
-            message.sent_at = now
-            message.last_error = ""
+            error = None
+        if _record(session, message_id, now, error):
             sent += 1
-        message.claimed_until = None
-        session.commit()
+        else:
+            failed += 1
     return sent, failed

@@ -18,6 +18,15 @@ def status_url(token: str) -> str:
     return f"{current_app.config['BASE_URL']}/a/{token}"
 
 
+def render_mail(kind: str, **context: Any) -> tuple[str, str]:
+    """Render `templates/emails/<kind>.txt` (first line "Subject: …") to (subject, body)."""
+    rendered = render_template(f"emails/{kind}.txt", **context)
+    first, _, body = rendered.partition("\n")
+    if not first.startswith("Subject: "):
+        raise ValueError(f"emails/{kind}.txt must start with a 'Subject: ' line")
+    return first.removeprefix("Subject: ").strip(), body.lstrip("\n")
+
+
 def queue_mail(
     session: Session,
     *,
@@ -27,22 +36,19 @@ def queue_mail(
     enrollment_id: int | None = None,
     **context: Any,
 ) -> OutboxMessage:
-    """Render `templates/emails/<kind>.txt` (first line "Subject: …") and queue it."""
-    rendered = render_template(f"emails/{kind}.txt", **context)
-    first, _, body = rendered.partition("\n")
-    if not first.startswith("Subject: "):
-        raise ValueError(f"emails/{kind}.txt must start with a 'Subject: ' line")
+    """Render the e-mail `kind` and queue it in the caller's transaction."""
+    subject, body = render_mail(kind, **context)
     message = OutboxMessage(
         created_at=now,
         kind=kind,
         to_address=to,
-        subject=first.removeprefix("Subject: ").strip(),
-        body_text=body.lstrip("\n"),
+        subject=subject,
+        body_text=body,
         enrollment_id=enrollment_id,
         status="queued",
         attempts=0,
         next_attempt_at=now,
     )
     session.add(message)
-    session.info[PENDING_FLAG] = True
+    session.info.setdefault(PENDING_FLAG, []).append(message)
     return message

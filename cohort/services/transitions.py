@@ -40,6 +40,14 @@ def staff_recipients(cohort: Cohort) -> list[str]:
     return addresses
 
 
+def enrollment_mail_context(enrollment: Enrollment, cohort: Cohort, *, message: str = "",
+                            reason: str = "") -> dict[str, object]:
+    """What the applicant's e-mail templates are rendered with."""
+    return {"enrollment": enrollment, "cohort": cohort, "person": enrollment.person,
+            "status_url": status_url(enrollment.status_token), "message": message,
+            "reason": reason}
+
+
 def _audit(session: Session, *, subject: str, subject_id: int, event: str, before: str,
            after: str, actor: str, now: datetime, reason: str) -> AuditRecord:
     record = AuditRecord(
@@ -77,9 +85,7 @@ def change_enrollment(
     enrollment.state_changed_at = now
     _audit(session, subject="enrollment", subject_id=enrollment.id, event=event, before=before,
            after=after, actor=actor, now=now, reason=reason)
-    context = {"enrollment": enrollment, "cohort": cohort, "person": enrollment.person,
-               "status_url": status_url(enrollment.status_token), "message": message,
-               "reason": reason}
+    context = enrollment_mail_context(enrollment, cohort, message=message, reason=reason)
     if event in APPLICANT_NOTICES:
         queue_mail(session, kind=APPLICANT_NOTICES[event], to=enrollment.person.email, now=now,
                    enrollment_id=enrollment.id, **context)

@@ -1,0 +1,125 @@
+"""A real SMTP server for tests: aiosmtpd on 127.0.0.1, keeping what it receives.
+
+It can be told to refuse messages with a temporary failure (451), as a busy or broken relay
+would, and to answer slowly, so concurrent senders overlap.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email
+import email.policy
+import socket
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from email.message import EmailMessage
+from typing import Any
+
+from aiosmtpd.controller import Controller
+
+HOST = "127.0.0.1"
+TEMPORARY_FAILURE = "451 4.3.0 Temporarily unable to accept messages, try again later"
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on (at the moment of asking)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind((HOST, 0))
+        return probe.getsockname()[1]
+
+
+@dataclass(frozen=True)
+class Received:
+    """One accepted message: the SMTP envelope and the parsed RFC 5322 message."""
+
+    mail_from: str
+    rcpt_tos: tuple[str, ...]
+    message: EmailMessage
+
+
+class RecordingHandler:
+    """aiosmtpd handler: accepts and stores messages, or refuses them with a 451."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._received: list[Received] = []
+        self._refused = 0
+        self.refusing = False
+        self.delay = 0.0
+        self.on_message: Callable[[EmailMessage], None] | None = None
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        if self.delay:
+            await asyncio.sleep(self.delay)
+        if self.refusing:
+            with self._lock:
+                self._refused += 1
+            return TEMPORARY_FAILURE
+        message = email.message_from_bytes(envelope.original_content, policy=email.policy.default)
+        assert isinstance(message, EmailMessage)
+        if self.on_message is not None:
+            self.on_message(message)
+        with self._lock:
+            self._received.append(
+                Received(envelope.mail_from, tuple(envelope.rcpt_tos), message)
+            )
+        return "250 OK"
+
+    @property
+    def received(self) -> list[Received]:
+        with self._lock:
+            return list(self._received)
+
+    @property
+    def refused(self) -> int:
+        with self._lock:
+            return self._refused
+
+
+class SmtpTestServer:
+    """An SMTP server on 127.0.0.1 and a free port; `start()` before use, `stop()` after."""
+
+    def __init__(self) -> None:
+        self.host = HOST
+        self.port = free_port()
+        self.handler = RecordingHandler()
+        self._controller = Controller(self.handler, hostname=self.host, port=self.port)
+
+    def start(self) -> SmtpTestServer:
+        self._controller.start()
+        return self
+
+    def stop(self) -> None:
+        self._controller.stop()
+
+    @property
+    def received(self) -> list[Received]:
+        """Every accepted message with its envelope, oldest first."""
+        return self.handler.received
+
+    @property
+    def messages(self) -> list[EmailMessage]:
+        """Every accepted message, parsed, oldest first."""
+        return [item.message for item in self.handler.received]
+
+    @property
+    def refused(self) -> int:
+        """How many messages were refused with a temporary failure."""
+        return self.handler.refused
+
+    def refuse(self) -> None:
+        """Answer every message with a 451 temporary failure from now on."""
+        self.handler.refusing = True
+
+    def accept(self) -> None:
+        """Accept messages again."""
+        self.handler.refusing = False
+
+    def slow_down(self, seconds: float) -> None:
+        """Wait this long before answering each message."""
+        self.handler.delay = seconds
+
+    def on_message(self, callback: Callable[[EmailMessage], None] | None) -> None:
+        """Call `callback` with each message as it arrives, before answering the sender."""
+        self.handler.on_message = callback

@@ -1,0 +1,373 @@
+"""E-mail leaves through the outbox: written with the change, sent over real SMTP after commit,
+retried with back-off by `flask cohort tick`, never sent twice, and shown at /dev/mail without
+an SMTP server.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from datetime import timedelta
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import create_engine, func, select
+from sqlalchemy.engine import Engine
+
+from cohort.extensions import db
+from cohort.mail.delivery import MAX_ATTEMPTS, deliver_due
+from cohort.mail_hooks import smtp_settings
+from cohort.models import Cohort, Enrollment, OutboxMessage, Person
+from cohort.services.applications import submit_application
+from tests.factories import application_data, csrf_token, form_data, make_cohort, set_clock, utc
+from tests.smtp_server import SmtpTestServer, free_port
+
+START = utc("2024-01-10T20:00:00Z")  # the `app` fixture's frozen clock, in UTC
+SUBJECT = "We received your application: A Community of Practice"
+
+
+@pytest.fixture
+def smtp() -> Iterator[SmtpTestServer]:
+    """A real SMTP server on 127.0.0.1 that keeps what it receives."""
+    server = SmtpTestServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def other_connection(database_url: str) -> Iterator[Engine]:
+    """A second engine on the test database: it sees only what has been committed."""
+    engine = create_engine(database_url)
+    yield engine
+    engine.dispose()
+
+
+def send_mail_to(app: Flask, port: int) -> None:
+    """Point the application's SMTP settings at 127.0.0.1:`port` (read per request)."""
+    app.config["MAIL_SERVER"] = "127.0.0.1"
+    app.config["MAIL_PORT"] = port
+
+
+def open_cohort(session) -> Cohort:
+    cohort = make_cohort(session)
+    session.commit()
+    return cohort
+
+
+def apply(client: FlaskClient, cohort: Cohort, **overrides: str):
+    """Fill in and post the application form as a browser would; (response, e-mail address)."""
+    url = f"/cohorts/{cohort.slug}/apply"
+    data = form_data(**overrides)
+    data["csrf_token"] = csrf_token(client, url)
+    return client.post(url, data=data), data["email"]
+
+
+def outbox(session) -> list[OutboxMessage]:
+    """Every outbox row as the database has it now, oldest first."""
+    session.rollback()
+    return list(session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))
+
+
+def only_message(session) -> OutboxMessage:
+    rows = outbox(session)
+    assert len(rows) == 1, rows
+    return rows[0]
+
+
+def status_link(session, address: str) -> str:
+    token = session.scalars(
+        select(Enrollment.status_token).join(Person).where(Person.email == address)
+    ).one()
+    return f"http://cohort.test/a/{token}"
+
+
+def body_of(message) -> str:
+    return message.get_body(preferencelist=("plain",)).get_content()
+
+
+def tick(app: Flask, at) -> str:
+    """Run `flask --app app cohort tick` with the clock at `at`; its output."""
+    set_clock(app, at.isoformat())
+    result = app.test_cli_runner().invoke(args=["cohort", "tick"])
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_an_application_sends_its_confirmation_over_smtp_after_commit(
+    app, session, client, smtp, other_connection
+):
+    send_mail_to(app, smtp.port)
+    cohort = open_cohort(session)
+    seen_on_arrival: list[tuple[list[str], list[str]]] = []
+
+    def look_from_another_connection(message) -> None:
+        with other_connection.connect() as conn:
+            tokens = conn.scalars(
+                select(Enrollment.status_token).join(Person).where(Person.email == message["To"])
+            ).all()
+            statuses = conn.scalars(select(OutboxMessage.status)).all()
+        seen_on_arrival.append((tokens, statuses))
+
+    smtp.on_message(look_from_another_connection)
+
+    response, address = apply(client, cohort)
+
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith(f"/cohorts/{cohort.slug}/applied")
+    link = status_link(session, address)
+    [received] = smtp.received
+    assert received.rcpt_tos == (address,)
+    assert received.message["To"] == address
+    assert received.message["From"] == app.config["MAIL_FROM"]
+    assert received.message["Subject"] == SUBJECT
+    assert link in body_of(received.message)
+    # When the message reached the server, the application and its claimed outbox row were
+    # already committed: another connection could see them.
+    [(tokens, statuses)] = seen_on_arrival
+    assert [f"http://cohort.test/a/{t}" for t in tokens] == [link]
+    assert statuses == ["sending"]
+    message = only_message(session)
+    assert message.to_address == address
+    assert (message.status, message.attempts) == ("sent", 1)
+    assert message.sent_at == START
+    assert message.last_error == ""
+    assert message.claimed_until is None
+
+
+def test_a_duplicate_application_writes_no_mail(app, session, client, smtp):
+    send_mail_to(app, smtp.port)
+    cohort = open_cohort(session)
+    first, address = apply(client, cohort)
+    assert first.status_code == 302
+
+    again, _ = apply(client, cohort, email=address)
+
+    assert again.status_code == 409
+    assert "We already have an application" in again.get_data(as_text=True)
+    assert len(outbox(session)) == 1
+    assert session.scalar(select(func.count()).select_from(Enrollment)) == 1
+    assert len(smtp.received) == 1
+
+
+def test_an_application_and_its_mail_commit_or_roll_back_together(
+    request, app, session, other_connection
+):
+    cohort = open_cohort(session)
+    count = select(func.count())
+
+    submit_application(session, cohort, application_data(), START)
+    with other_connection.connect() as conn:
+        seen_before_commit = (conn.scalar(count.select_from(Enrollment)),
+                              conn.scalar(count.select_from(OutboxMessage)))
+    session.rollback()
+
+    assert seen_before_commit == (0, 0)
+    assert session.scalar(count.select_from(Enrollment)) == 0
+    assert outbox(session) == []
+
+
+def test_an_application_refused_at_the_deadline_writes_no_mail(app, session, client, smtp):
+    send_mail_to(app, smtp.port)
+    cohort = open_cohort(session)
+    url = f"/cohorts/{cohort.slug}/apply"
+    data = form_data()
+    data["csrf_token"] = csrf_token(client, url)
+    set_clock(app, "2024-01-24T12:00:00-08:00")  # the form was opened before the deadline
+
+    response = client.post(url, data=data)
+
+    assert response.status_code == 403
+    assert outbox(session) == []
+    assert session.scalar(select(func.count()).select_from(Enrollment)) == 0
+    assert smtp.received == []
+
+
+@pytest.mark.parametrize("failure", ["refused", "unreachable"])
+def test_mail_that_fails_at_request_time_stays_queued_and_the_tick_sends_it_when_due(
+    app, session, client, smtp, failure
+):
+    if failure == "refused":
+        smtp.refuse()
+        send_mail_to(app, smtp.port)
+    else:
+        send_mail_to(app, free_port())  # nothing listens there
+    cohort = open_cohort(session)
+
+    response, address = apply(client, cohort)
+
+    assert response.status_code == 302
+    applied = client.get(response.headers["Location"])
+    assert applied.status_code == 200
+    assert address in applied.get_data(as_text=True)
+    link = status_link(session, address)
+    message = only_message(session)
+    assert (message.status, message.attempts) == ("queued", 1)
+    assert message.next_attempt_at == START + timedelta(minutes=1)
+    assert message.sent_at is None
+    if failure == "refused":
+        assert smtp.refused == 1
+        assert "451" in message.last_error
+    else:
+        assert "Connection" in message.last_error
+    assert smtp.received == []
+
+    smtp.accept()
+    send_mail_to(app, smtp.port)
+    output = tick(app, START + timedelta(seconds=59))
+
+    assert "mail sent 0, failed 0" in output
+    assert smtp.received == []
+    message = only_message(session)
+    assert (message.status, message.attempts) == ("queued", 1)
+
+    output = tick(app, START + timedelta(seconds=61))
+
+    assert "mail sent 1, failed 0" in output
+    [received] = smtp.received
+    assert received.rcpt_tos == (address,)
+    assert link in body_of(received.message)
+    message = only_message(session)
+    assert (message.status, message.attempts) == ("sent", 2)
+    assert message.sent_at == START + timedelta(seconds=61)
+    assert message.last_error == ""
+
+    tick(app, START + timedelta(hours=1))
+    assert len(smtp.received) == 1
+
+
+def queue_one_message(app: Flask, session, client: FlaskClient) -> str:
+    """Apply while no SMTP server is configured: one confirmation waits in the outbox."""
+    app.config["MAIL_SERVER"] = ""
+    response, address = apply(client, open_cohort(session))
+    assert response.status_code == 302
+    assert only_message(session).status == "queued"
+    return address
+
+
+def test_delivering_the_same_due_message_twice_in_a_row_sends_it_once(
+    app, session, client, smtp
+):
+    address = queue_one_message(app, session, client)
+    send_mail_to(app, smtp.port)
+    settings = smtp_settings(app.config)
+
+    first = deliver_due(db.session, settings, START)
+    second = deliver_due(db.session, settings, START)
+
+    assert (first, second) == ((1, 0), (0, 0))
+    assert [r.rcpt_tos for r in smtp.received] == [(address,)]
+    message = only_message(session)
+    assert (message.status, message.attempts) == ("sent", 1)
+
+
+def test_two_senders_at_once_send_a_due_message_once(app, session, client, smtp):
+    address = queue_one_message(app, session, client)
+    send_mail_to(app, smtp.port)
+    settings = smtp_settings(app.config)
+    smtp.slow_down(0.5)  # the first sender is still talking to the server when the second looks
+    session.rollback()  # like a finished request, the test's own session holds no transaction
+    start_together = threading.Barrier(2)
+    results: list[tuple[int, int]] = []
+    errors: list[BaseException] = []
+
+    def sender() -> None:
+        try:
+            with app.app_context():
+                start_together.wait(timeout=10)
+                results.append(deliver_due(db.session, settings, START))
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=sender) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert not any(thread.is_alive() for thread in threads)
+    assert errors == []
+    assert sorted(results) == [(0, 0), (1, 0)]
+    assert [r.rcpt_tos for r in smtp.received] == [(address,)]
+    message = only_message(session)
+    assert (message.status, message.attempts) == ("sent", 1)
+
+
+def test_mail_fails_for_good_after_the_last_attempt_with_doubling_back_off(
+    app, session, client, smtp
+):
+    smtp.refuse()
+    send_mail_to(app, smtp.port)
+    response, _ = apply(client, open_cohort(session))
+    assert response.status_code == 302
+    moment = START
+    waits = []
+
+    for attempt in range(2, MAX_ATTEMPTS + 1):
+        message = only_message(session)
+        assert (message.status, message.attempts) == ("queued", attempt - 1)
+        waits.append(message.next_attempt_at - moment)
+        moment = message.next_attempt_at
+        tick(app, moment)
+
+    message = only_message(session)
+    assert (message.status, message.attempts) == ("failed", MAX_ATTEMPTS)
+    assert "451" in message.last_error
+    assert smtp.refused == MAX_ATTEMPTS
+    assert waits == [timedelta(minutes=2**n) for n in range(MAX_ATTEMPTS - 1)]
+
+    smtp.accept()
+    tick(app, START + timedelta(days=2))
+
+    assert smtp.received == []
+    message = only_message(session)
+    assert (message.status, message.attempts) == ("failed", MAX_ATTEMPTS)
+
+
+def test_a_message_left_sending_by_a_dead_sender_is_retried_after_the_lease(
+    app, session, client, smtp
+):
+    address = queue_one_message(app, session, client)
+    message = only_message(session)
+    # As a sender leaves it when its process dies between claiming and recording the outcome.
+    message.status = "sending"
+    message.claimed_until = START + timedelta(minutes=5)
+    session.commit()
+    send_mail_to(app, smtp.port)
+
+    tick(app, START + timedelta(hours=1))
+
+    assert [r.rcpt_tos for r in smtp.received] == [(address,)]
+    assert only_message(session).status == "sent"
+
+
+def test_without_an_smtp_server_mail_waits_in_the_outbox_and_is_shown_at_dev_mail(
+    app, session, client
+):
+    app.config["MAIL_SERVER"] = ""
+    app.config["MAIL_SHOW_IN_APP"] = True
+    response, address = apply(client, open_cohort(session))
+    assert response.status_code == 302
+    link = status_link(session, address)
+    tick(app, START + timedelta(hours=1))
+
+    message = only_message(session)
+    assert (message.status, message.attempts) == ("queued", 0)
+    mailbox = client.get("/dev/mail")
+    assert mailbox.status_code == 200
+    assert SUBJECT in mailbox.get_data(as_text=True)
+    assert address in mailbox.get_data(as_text=True)
+    shown = client.get(f"/dev/mail/{message.id}")
+    assert shown.status_code == 200
+    assert link in shown.get_data(as_text=True)
+
+
+def test_dev_mail_does_not_exist_unless_mail_is_shown_in_the_app(app, session, client):
+    app.config["MAIL_SERVER"] = ""
+    app.config["MAIL_SHOW_IN_APP"] = False
+    response, _ = apply(client, open_cohort(session))
+    assert response.status_code == 302
+    message = only_message(session)
+
+    assert client.get("/dev/mail").status_code == 404
+    assert client.get(f"/dev/mail/{message.id}").status_code == 404
