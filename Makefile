@@ -21,6 +21,11 @@ run: $(STAMP)
 	$(BIN)/flask --app app db upgrade
 	$(BIN)/flask --app app cohort seed-demo
 	@echo "Cohort is serving on http://$(HOST):$(PORT)  (mail without MAIL_SERVER: http://$(HOST):$(PORT)/dev/mail)"
+	@echo "Staff sign in at http://$(HOST):$(PORT)/staff/login  (demo accounts, development only):"
+	@echo "  facilitator  evan.miller@example.org      demo-password-evan"
+	@echo "  facilitator  sheella.mierson@example.org  demo-password-sheella"
+	@echo "  finance      finance@example.org          demo-password-finance"
+	@echo "  admin        admin@example.org            demo-password-admin"
 	$(BIN)/flask --app app run --host $(HOST) --port $(PORT)
 
 test: $(STAMP)

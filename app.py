@@ -9,10 +9,12 @@ from typing import Any
 from flask import Flask
 
 from cohort import cli, database, mail_hooks, templating
+from cohort.auth import cli as users_cli
+from cohort.auth.roles import load_user
 from cohort.clock import Clock
 from cohort.config import load_config
-from cohort.extensions import csrf, db, migrate
-from cohort.views import applicant, dev, errors, public
+from cohort.extensions import csrf, db, login_manager, migrate
+from cohort.views import applicant, dev, errors, public, staff_auth
 
 PROJECT_ROOT = os.path.dirname(os.path.abspath(__file__))
 
@@ -35,12 +37,20 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     database.init_app(app)
     migrate.init_app(app, db, directory=os.path.join(PROJECT_ROOT, "migrations"))
     csrf.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "staff_auth.login"
+    login_manager.login_message = "Please sign in to see that page."
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = "strong"
+    login_manager.user_loader(load_user)
     templating.init_app(app)
     mail_hooks.init_app(app)
 
     app.register_blueprint(public.bp)
     app.register_blueprint(applicant.bp)
     app.register_blueprint(dev.bp)
+    app.register_blueprint(staff_auth.bp)
     errors.init_app(app)
     cli.init_app(app)
+    users_cli.init_app(app)
     return app

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import AppGroup
 
+from cohort.auth.demo import seed_demo_staff
 from cohort.clock import now
 from cohort.demo import seed_demo
 from cohort.extensions import db
@@ -23,6 +24,14 @@ def seed_demo_command() -> None:
     db.session.commit()
     for cohort in cohorts:
         click.echo(f"cohort {cohort.slug}: {cohort.title} ({cohort.state})")
+    if current_app.config["COHORT_ENV"] == "development":
+        accounts = seed_demo_staff(db.session, now())
+        db.session.commit()
+        click.echo("demo staff accounts (development only), sign in at /staff/login:")
+        for account, created in accounts:
+            note = "created" if created else "already there"
+            click.echo(f"  {account.role:<11} {account.email:<28} password "
+                       f"{account.password:<22} ({note})")
 
 
 @group.command("tick")

@@ -20,6 +20,16 @@ def _flag(value: str | None, default: bool = False) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def _count(env: Mapping[str, str], name: str, default: int) -> int:
+    """A positive whole number from the environment, or `default` when unset."""
+    text = env.get(name, "").strip()
+    if not text:
+        return default
+    if not (text.isascii() and text.isdigit()) or int(text) < 1:
+        raise ConfigError(f"{name} must be a whole number of at least 1, not {text!r}")
+    return int(text)
+
+
 def load_config(instance_path: str, env: Mapping[str, str] | None = None) -> dict[str, Any]:
     """Build the Flask config from environment variables (see README for the list)."""
     env = os.environ if env is None else env
@@ -70,6 +80,12 @@ def load_config(instance_path: str, env: Mapping[str, str] | None = None) -> dic
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": not development,
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_SECURE": not development,
+        "LOGIN_FAILURES_PER_ACCOUNT": _count(env, "LOGIN_FAILURES_PER_ACCOUNT", 5),
+        "LOGIN_FAILURES_PER_ADDRESS": _count(env, "LOGIN_FAILURES_PER_ADDRESS", 20),
+        "LOGIN_THROTTLE_WINDOW_MINUTES": _count(env, "LOGIN_THROTTLE_WINDOW_MINUTES", 15),
         "WTF_CSRF_TIME_LIMIT": None,
         "TESTING": cohort_env == "test",
     }

@@ -9,9 +9,11 @@ from cohort.models.enrollment import (
 )
 from cohort.models.program import Cohort, Facilitator, Meeting, Program
 from cohort.models.records import AuditRecord, AuditRecordImmutable, OutboxMessage
+from cohort.models.staff import STAFF_ROLES, LoginAttempt, StaffUser
 
 __all__ = [
     "SEAT_HOLDING_STATES",
+    "STAFF_ROLES",
     "ApplicationAnswers",
     "AuditRecord",
     "AuditRecordImmutable",
@@ -19,8 +21,10 @@ __all__ = [
     "Cohort",
     "Enrollment",
     "Facilitator",
+    "LoginAttempt",
     "Meeting",
     "OutboxMessage",
     "Person",
     "Program",
+    "StaffUser",
 ]

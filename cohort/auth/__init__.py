@@ -1,0 +1,1 @@
+"""Staff accounts: passwords, sign-in throttling, roles, services and commands."""

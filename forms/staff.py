@@ -1,0 +1,30 @@
+"""Staff sign-in form."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import EmailField, PasswordField
+from wtforms.validators import DataRequired, Email, Length
+
+from cohort.auth.services import EMAIL_MAX_LENGTH, PASSWORD_MAX_LENGTH
+
+
+def _strip(value: str | None) -> str | None:
+    return value.strip() if isinstance(value, str) else value
+
+
+class LoginForm(FlaskForm):
+    """E-mail address and password of a staff account."""
+
+    email = EmailField("E-mail address", filters=[_strip], validators=[
+        DataRequired(message="Please enter your e-mail address."),
+        Length(max=EMAIL_MAX_LENGTH,
+               message=f"Please keep this under {EMAIL_MAX_LENGTH} characters."),
+        Email(message="That does not look like an e-mail address (name@example.org).",
+              check_deliverability=False),
+    ])
+    password = PasswordField("Password", validators=[
+        DataRequired(message="Please enter your password."),
+        Length(max=PASSWORD_MAX_LENGTH,
+               message=f"Please keep this under {PASSWORD_MAX_LENGTH} characters."),
+    ])
