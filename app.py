@@ -14,7 +14,7 @@ from cohort.auth.roles import load_user
 from cohort.clock import Clock
 from cohort.config import load_config
 from cohort.extensions import csrf, db, login_manager, migrate
-from cohort.views import applicant, dev, errors, public, staff_auth
+from cohort.views import applicant, dev, errors, public, staff, staff_auth
 
 PROJECT_ROOT = os.path.dirname(os.path.abspath(__file__))
 
@@ -50,6 +50,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(applicant.bp)
     app.register_blueprint(dev.bp)
     app.register_blueprint(staff_auth.bp)
+    app.register_blueprint(staff.bp)
     errors.init_app(app)
     cli.init_app(app)
     users_cli.init_app(app)

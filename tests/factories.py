@@ -135,13 +135,13 @@ def past(instant: datetime, seconds: int = 1) -> datetime:
     return instant + timedelta(seconds=seconds)
 
 
-def make_staff(session: Session, *, role: str, email: str | None = None,
+def make_staff(session: Session, *, role: str, email: str | None = None, name: str | None = None,
                password: str = "correct horse battery", active: bool = True):
     """A staff account made by the real service (Argon2 hash), optionally deactivated."""
     from cohort.auth.services import create_staff_user
 
     user = create_staff_user(session, email or f"staff-{uuid.uuid4().hex[:8]}@example.org",
-                             f"Staff {role.title()}", role, password,
+                             name or f"Staff {role.title()}", role, password,
                              datetime(2023, 12, 1, tzinfo=UTC))
     user.active = active
     session.flush()

@@ -9,9 +9,11 @@ from cohort.models.enrollment import (
 )
 from cohort.models.program import Cohort, Facilitator, Meeting, Program
 from cohort.models.records import AuditRecord, AuditRecordImmutable, OutboxMessage
+from cohort.models.review import RECOMMENDATIONS, Review
 from cohort.models.staff import STAFF_ROLES, LoginAttempt, StaffUser
 
 __all__ = [
+    "RECOMMENDATIONS",
     "SEAT_HOLDING_STATES",
     "STAFF_ROLES",
     "ApplicationAnswers",
@@ -26,5 +28,6 @@ __all__ = [
     "OutboxMessage",
     "Person",
     "Program",
+    "Review",
     "StaffUser",
 ]

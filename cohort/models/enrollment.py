@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -10,6 +11,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from cohort.models.base import Base, UTCInstant
 from cohort.models.program import Cohort
 from workflows.enrollment import SEAT_HOLDING_STATES
+
+if TYPE_CHECKING:
+    from cohort.models.review import Review
 
 
 class Person(Base):
@@ -46,6 +50,10 @@ class Enrollment(Base):
     person: Mapped[Person] = relationship(back_populates="enrollments")
     answers: Mapped[ApplicationAnswers] = relationship(
         back_populates="enrollment", uselist=False, cascade="all, delete-orphan"
+    )
+    reviews: Mapped[list[Review]] = relationship(
+        back_populates="enrollment", cascade="all, delete-orphan",
+        order_by="Review.created_at",
     )
 
     @property

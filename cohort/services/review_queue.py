@@ -1,0 +1,89 @@
+"""A cohort's review queue: counts, filters, search and sorting, in a fixed number of queries."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import Select, or_, select
+from sqlalchemy.orm import Session, selectinload
+
+from cohort.models import ApplicationAnswers, Cohort, Enrollment, Person
+from cohort.models.review import Review
+from cohort.services.facts import count_by_state, seats_held
+from workflows import EnrollmentMachine
+
+SORTS = {"newest": "Newest first", "oldest": "Oldest first", "name": "Name"}
+STATE_ORDER = EnrollmentMachine.state_ids()
+
+
+@dataclass(frozen=True)
+class QueueFilter:
+    """What the facilitator asked to see."""
+
+    state: str = ""
+    search: str = ""
+    sort: str = "oldest"
+    unreviewed_by: int | None = None
+
+
+@dataclass
+class QueueSummary:
+    """Counts at the top of the queue."""
+
+    counts: dict[str, int]
+    capacity: int
+    seats_held: int
+    waitlisted: int
+    total: int = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.total = sum(self.counts.values())
+
+
+def queue_summary(session: Session, cohort: Cohort) -> QueueSummary:
+    """Counts per state, seats held and capacity, waitlist length."""
+    counts = count_by_state(session, cohort.id)
+    ordered = {state: counts.get(state, 0) for state in STATE_ORDER}
+    return QueueSummary(ordered, cohort.capacity, seats_held(counts), counts.get("waitlisted", 0))
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _query(cohort: Cohort, wanted: QueueFilter) -> Select[tuple[Enrollment]]:
+    stmt = (
+        select(Enrollment)
+        .join(Enrollment.person)
+        .join(Enrollment.answers)
+        .where(Enrollment.cohort_id == cohort.id)
+        .options(
+            selectinload(Enrollment.person),
+            selectinload(Enrollment.answers),
+            selectinload(Enrollment.reviews).selectinload(Review.reviewer),
+        )
+    )
+    if wanted.state in STATE_ORDER:
+        stmt = stmt.where(Enrollment.state == wanted.state)
+    term = wanted.search.strip()[:100]
+    if term:
+        pattern = f"%{_escape_like(term.lower())}%"
+        stmt = stmt.where(or_(
+            Person.name.ilike(pattern, escape="\\"),
+            ApplicationAnswers.organisation.ilike(pattern, escape="\\"),
+            Person.email_normalized.like(pattern, escape="\\"),
+        ))
+    if wanted.unreviewed_by is not None:
+        mine = select(Review.id).where(Review.enrollment_id == Enrollment.id,
+                                       Review.reviewer_id == wanted.unreviewed_by)
+        stmt = stmt.where(~mine.exists())
+    order = {
+        "newest": (Enrollment.submitted_at.desc(), Enrollment.id.desc()),
+        "name": (Person.name, Enrollment.id),
+    }.get(wanted.sort, (Enrollment.submitted_at, Enrollment.id))
+    return stmt.order_by(*order)
+
+
+def review_queue(session: Session, cohort: Cohort, wanted: QueueFilter) -> list[Enrollment]:
+    """The applications matching the filter, with people, answers and reviews loaded."""
+    return list(session.scalars(_query(cohort, wanted)))

@@ -1,0 +1,7 @@
+"""The facilitators' console at /staff/: cohorts, the review queue, reviews and decisions."""
+
+from flask import Blueprint
+
+bp = Blueprint("staff", __name__, url_prefix="/staff")
+
+from cohort.views.staff import cohorts, review  # noqa: E402, F401  (routes register on bp)

@@ -1,0 +1,33 @@
+"""What the console's views share: loading rows or 404, the acting staff member."""
+
+from __future__ import annotations
+
+from flask import abort
+from flask_login import current_user
+from sqlalchemy import select
+
+from cohort.extensions import db
+from cohort.models import Cohort, Enrollment
+
+FACILITATION = ("facilitator",)  # admins pass every role check
+
+
+def cohort_or_404(slug: str) -> Cohort:
+    """Any cohort (drafts included) by slug."""
+    cohort = db.session.scalars(select(Cohort).where(Cohort.slug == slug)).one_or_none()
+    if cohort is None:
+        abort(404, description="There is no cohort at this address.")
+    return cohort
+
+
+def enrollment_or_404(enrollment_id: int) -> Enrollment:
+    """An application by id."""
+    enrollment = db.session.get(Enrollment, enrollment_id)
+    if enrollment is None:
+        abort(404, description="There is no such application.")
+    return enrollment
+
+
+def actor() -> str:
+    """How the audit trail names the signed-in staff member."""
+    return f"staff:{current_user.email}"

@@ -1,0 +1,180 @@
+"""The admin's cohort settings form; amounts in dollars and times in the cohort's zone."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask_wtf import FlaskForm
+from wtforms import DateTimeLocalField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, ValidationError
+
+from cohort.countries import is_country
+from cohort.services.cohort_settings import REFUND_RULES, CohortSettings
+from forms.application import options
+
+MEETING_LINE = re.compile(r"^\s*(\d{4}-\d{2}-\d{2})[ T](\d{1,2}:\d{2})\s*$")
+MAX_CENTS = 100_000_000  # USD 1,000,000
+
+
+def parse_cents(text: str) -> int:
+    """'1,997.00' → 199700; refuses negatives, more than two decimals and absurd amounts."""
+    cleaned = text.replace(",", "").replace("$", "").strip()
+    try:
+        amount = Decimal(cleaned)
+    except InvalidOperation:
+        raise ValueError("Please give an amount such as 1,997.00.") from None
+    if not amount.is_finite() or amount < 0 or amount != amount.quantize(Decimal("0.01")):
+        raise ValueError("Please give an amount such as 1,997.00 (at most two decimals).")
+    cents = int(amount * 100)
+    if cents > MAX_CENTS:
+        raise ValueError("That amount is too large.")
+    return cents
+
+
+def _money_field(label: str) -> StringField:
+    return StringField(label, validators=[DataRequired(message="Please give an amount."),
+                                          Length(max=20, message="Please give an amount.")])
+
+
+def _deadline_field(label: str) -> DateTimeLocalField:
+    return DateTimeLocalField(label, format="%Y-%m-%dT%H:%M", validators=[
+        InputRequired(message="Please give a date and time.")])
+
+
+def _refund_field(label: str) -> SelectField:
+    return SelectField(label, choices=options(list(REFUND_RULES.items())))
+
+
+class CohortSettingsForm(FlaskForm):
+    """Everything an admin may change on a cohort."""
+
+    title = StringField("Title (the dates as people read them)", validators=[
+        DataRequired(message="Please give a title."), Length(max=200, message="At most 200.")])
+    capacity = IntegerField("Seats", validators=[
+        InputRequired(message="Please give the number of seats."),
+        NumberRange(min=1, max=1000, message="Between 1 and 1,000 seats.")])
+    minimum_participants = IntegerField("Minimum to go ahead", validators=[
+        InputRequired(message="Please give the minimum."),
+        NumberRange(min=1, max=1000, message="Between 1 and 1,000.")])
+    price = _money_field("Price")
+    deposit = _money_field("Deposit")
+    applications_close_at = _deadline_field("Applications close")
+    cancellation_deadline_at = _deadline_field("Cancellation deadline")
+    registration_deadline_at = _deadline_field("Registration and deposit deadline")
+    meetings = TextAreaField("Meetings: one start per line, “YYYY-MM-DD HH:MM”, cohort's zone",
+                             validators=[DataRequired(message="Please list the meetings."),
+                                         Length(max=2000, message="At most 2,000 characters.")])
+    meeting_minutes = IntegerField("Length of each meeting (minutes)", validators=[
+        InputRequired(message="Please give the length."),
+        NumberRange(min=15, max=720, message="Between 15 and 720 minutes.")])
+    policy_text = TextAreaField("Cancellation policy (shown on the registration form)",
+                                validators=[DataRequired(message="Please give the policy."),
+                                            Length(max=5000, message="At most 5,000 characters.")])
+    refund_before_deadline = _refund_field("Refund until the cancellation deadline")
+    refund_before_start = _refund_field("Refund after it, until the first meeting")
+    refund_after_start = _refund_field("Refund once the first meeting has started")
+    rebate_countries = StringField("Rebate countries (ISO codes, e.g. CA, AU, NZ; empty: none)",
+                                   validators=[Length(max=200, message="At most 200 characters.")])
+    rebate_percent = StringField("Rebate (%)", validators=[Length(max=6, message="E.g. 25.")])
+
+    def __init__(self, *args: Any, zone: str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.zone = zone
+
+    def _local(self, value: datetime) -> datetime:
+        return value.replace(tzinfo=ZoneInfo(self.zone))
+
+    def validate_price(self, field: StringField) -> None:
+        """An amount in dollars and cents."""
+        try:
+            parse_cents(field.data or "")
+        except ValueError as exc:
+            raise ValidationError(str(exc)) from None
+
+    validate_deposit = validate_price
+
+    def validate_meetings(self, field: TextAreaField) -> None:
+        """Each line a date and time."""
+        for number, line in enumerate((field.data or "").splitlines(), start=1):
+            if line.strip() and not MEETING_LINE.match(line):
+                raise ValidationError(f"Line {number} is not “YYYY-MM-DD HH:MM”.")
+            if line.strip():
+                try:
+                    datetime.strptime(" ".join(MEETING_LINE.match(line).groups()), "%Y-%m-%d %H:%M")
+                except ValueError:
+                    raise ValidationError(f"Line {number} is not a real date and time.") from None
+
+    def validate_rebate_countries(self, field: StringField) -> None:
+        """ISO 3166 alpha-2 codes."""
+        for code in self._codes():
+            if not is_country(code):
+                raise ValidationError(f"“{code}” is not an ISO country code.")
+
+    def validate_rebate_percent(self, field: StringField) -> None:
+        """0 to 100 with at most two decimals."""
+        text = (field.data or "").strip()
+        if text:
+            try:
+                value = Decimal(text)
+            except InvalidOperation:
+                raise ValidationError("Please give a percentage such as 25.") from None
+            if not value.is_finite() or not 0 <= value <= 100 or value != value.quantize(
+                    Decimal("0.01")):
+                raise ValidationError("Between 0 and 100, at most two decimals.")
+
+    def _codes(self) -> tuple[str, ...]:
+        raw = (self.rebate_countries.data or "").replace(";", ",")
+        return tuple(c.strip().upper() for c in raw.split(",") if c.strip())
+
+    def to_settings(self) -> CohortSettings:
+        """The validated form as settings, instants in UTC."""
+        starts = tuple(
+            self._local(datetime.strptime(" ".join(MEETING_LINE.match(line).groups()),
+                                          "%Y-%m-%d %H:%M"))
+            for line in (self.meetings.data or "").splitlines() if line.strip()
+        )
+        percent = (self.rebate_percent.data or "").strip()
+        return CohortSettings(
+            title=self.title.data.strip(), capacity=self.capacity.data,
+            minimum_participants=self.minimum_participants.data,
+            price_cents=parse_cents(self.price.data), deposit_cents=parse_cents(self.deposit.data),
+            applications_close_at=self._local(self.applications_close_at.data),
+            cancellation_deadline_at=self._local(self.cancellation_deadline_at.data),
+            registration_deadline_at=self._local(self.registration_deadline_at.data),
+            meeting_starts=starts, meeting_minutes=self.meeting_minutes.data,
+            policy_text=self.policy_text.data.strip(),
+            refund_before_deadline=self.refund_before_deadline.data,
+            refund_before_start=self.refund_before_start.data,
+            refund_after_start=self.refund_after_start.data,
+            rebate_countries=self._codes(),
+            rebate_basis_points=int(Decimal(percent) * 100) if percent else 0,
+        )
+
+    def fill(self, settings: CohortSettings) -> None:
+        """Show existing settings (times in the cohort's zone)."""
+        zone = ZoneInfo(self.zone)
+
+        def wall(instant: datetime) -> datetime:
+            return instant.astimezone(zone).replace(tzinfo=None)
+
+        self.title.data = settings.title
+        self.capacity.data = settings.capacity
+        self.minimum_participants.data = settings.minimum_participants
+        self.price.data = f"{settings.price_cents / 100:,.2f}"
+        self.deposit.data = f"{settings.deposit_cents / 100:,.2f}"
+        self.applications_close_at.data = wall(settings.applications_close_at)
+        self.cancellation_deadline_at.data = wall(settings.cancellation_deadline_at)
+        self.registration_deadline_at.data = wall(settings.registration_deadline_at)
+        self.meetings.data = "\n".join(f"{wall(s):%Y-%m-%d %H:%M}" for s in settings.meeting_starts)
+        self.meeting_minutes.data = settings.meeting_minutes
+        self.policy_text.data = settings.policy_text
+        self.refund_before_deadline.data = settings.refund_before_deadline
+        self.refund_before_start.data = settings.refund_before_start
+        self.refund_after_start.data = settings.refund_after_start
+        self.rebate_countries.data = ", ".join(settings.rebate_countries)
+        bp = settings.rebate_basis_points
+        self.rebate_percent.data = f"{bp // 100}" if bp % 100 == 0 else f"{bp / 100:.2f}"

@@ -1,0 +1,79 @@
+"""Forms of the facilitators' console."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    HiddenField,
+    IntegerField,
+    RadioField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import (
+    AnyOf,
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Regexp,
+)
+
+from cohort.models.review import RECOMMENDATIONS
+from cohort.services.decisions import DECISIONS
+from forms.application import options
+
+RECOMMENDATION_CHOICES = [("accept", "Accept"), ("waitlist", "Waitlist"), ("decline", "Decline")]
+
+
+class ReviewForm(FlaskForm):
+    """My recommendation and private note on one application."""
+
+    recommendation = RadioField(
+        "My recommendation", choices=options(RECOMMENDATION_CHOICES), validate_choice=False,
+        validators=[InputRequired(message="Please choose a recommendation."),
+                    AnyOf(RECOMMENDATIONS, message="Please choose a recommendation.")])
+    note = TextAreaField("Private note (only facilitators see it)", validators=[
+        Length(max=4000, message="Please keep the note under 4,000 characters.")])
+
+
+class DecisionForm(FlaskForm):
+    """A decision for one or several applications, with an optional personal message."""
+
+    event = HiddenField(validators=[AnyOf(list(DECISIONS), message="Choose a decision.")])
+    enrollment_ids = SelectMultipleField("Applications", coerce=int, validate_choice=False,
+                                         validators=[DataRequired(
+                                             message="Select at least one application.")])
+    message = TextAreaField("Personal message (added to the e-mail)", validators=[
+        Length(max=2000, message="Please keep the message under 2,000 characters.")])
+
+
+class ConfirmForm(FlaskForm):
+    """A button that only needs CSRF protection."""
+
+
+class CancelCohortForm(FlaskForm):
+    """Cancelling a cohort: stated consequences, explicit confirmation, a reason for everyone."""
+
+    confirm = BooleanField("I understand: everyone is told and refunded in full",
+                           validators=[DataRequired(message="Tick to confirm the cancellation.")])
+    reason = TextAreaField("Why (sent to everyone in the cohort)", validators=[
+        DataRequired(message="Please give a reason; it goes to everyone in the cohort."),
+        Length(max=1000, message="Please keep the reason under 1,000 characters.")])
+
+
+class CopyCohortForm(FlaskForm):
+    """Create the next cohort by copying this one with its dates shifted."""
+
+    slug = StringField("Address of the new cohort (e.g. cop-2025)", validators=[
+        DataRequired(message="Please give the new cohort an address."),
+        Length(max=80, message="Please keep the address under 80 characters."),
+        Regexp(r"^[a-z0-9]+(?:-[a-z0-9]+)*$",
+               message="Use lower-case letters, digits and single hyphens (e.g. cop-2025)."),
+    ])
+    weeks = IntegerField("Shift every date by (weeks)", validators=[
+        InputRequired(message="Please give a number of weeks."),
+        NumberRange(min=1, max=520, message="Between 1 and 520 weeks."),
+    ], default=52)

@@ -1,0 +1,87 @@
+"""Every staff route, walked as anonymous, facilitator, finance and admin."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.console_helpers import sign_in
+from tests.factories import csrf_token, make_cohort, make_enrollment, make_staff
+
+# endpoint -> roles that get 200 (admins always do); everyone else signed in gets 403.
+GET_ROUTES = {
+    "staff.home": ("facilitator", "finance", "admin"),
+    "staff.help_page": ("facilitator", "finance", "admin"),
+    "staff.dashboard": ("facilitator", "admin"),
+    "staff.queue": ("facilitator", "admin"),
+    "staff.export_csv": ("facilitator", "admin"),
+    "staff.application": ("facilitator", "admin"),
+    "staff.cancel": ("facilitator", "admin"),
+    "staff.settings": ("admin",),
+    "staff.copy": ("admin",),
+}
+POST_ONLY = {"staff.review", "staff.preview", "staff.decide", "staff.cohort_action"}
+
+
+def _url(rule: str, cohort, enrollment) -> str:
+    return (rule.replace("<slug>", cohort.slug)
+            .replace("<int:enrollment_id>", str(enrollment.id))
+            .replace("<event>", "close"))
+
+
+def test_the_table_covers_every_staff_route(app):
+    endpoints = {r.endpoint for r in app.url_map.iter_rules() if r.endpoint.startswith("staff.")}
+    assert endpoints == set(GET_ROUTES) | POST_ONLY
+
+
+@pytest.mark.parametrize("who", ["anonymous", "facilitator", "finance", "admin"])
+def test_each_role_gets_exactly_its_pages(app, client, session, who):
+    cohort = make_cohort(session)
+    enrollment = make_enrollment(session, cohort)
+    if who != "anonymous":
+        user = make_staff(session, role=who)
+    session.commit()
+    if who != "anonymous":
+        sign_in(client, user.email)
+
+    for rule in app.url_map.iter_rules():
+        if not rule.endpoint.startswith("staff."):
+            continue
+        url = _url(rule.rule, cohort, enrollment)
+        method = "GET" if rule.endpoint in GET_ROUTES else "POST"
+        response = client.open(url, method=method)
+        if method == "POST":
+            # CSRF is checked before anything else: a bare POST changes nothing for anyone.
+            assert response.status_code == 400, (url, who)
+        elif who == "anonymous":
+            assert response.status_code == 302, url
+            assert "/staff/login?next=" in response.headers["Location"], url
+        else:
+            expected = 200 if who in GET_ROUTES[rule.endpoint] else 403
+            assert response.status_code == expected, (url, who)
+
+
+@pytest.mark.parametrize("who", ["anonymous", "finance"])
+def test_posts_with_a_valid_token_still_need_the_role(client, session, who):
+    cohort = make_cohort(session)
+    enrollment = make_enrollment(session, cohort)
+    make_staff(session, role="finance", email="money@example.org")
+    session.commit()
+    token = csrf_token(client, "/staff/login")
+    if who == "finance":
+        sign_in(client, "money@example.org")
+        token = csrf_token(client, "/staff/")  # the logout form carries a token
+
+    posts = [
+        (f"/staff/applications/{enrollment.id}/review", {"recommendation": "accept"}),
+        (f"/staff/cohorts/{cohort.slug}/decisions/preview",
+         {"event": "accept", "enrollment_ids": str(enrollment.id)}),
+        (f"/staff/cohorts/{cohort.slug}/decisions",
+         {"event": "accept", "enrollment_ids": str(enrollment.id)}),
+        (f"/staff/cohorts/{cohort.slug}/actions/close", {}),
+    ]
+    for url, data in posts:
+        response = client.post(url, data={**data, "csrf_token": token})
+        assert response.status_code == (302 if who == "anonymous" else 403), url
+    session.expire_all()
+    assert enrollment.state == "submitted"
+    assert cohort.state == "open"
