@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 5000
-export COHORT_ENV ?= development
+STRIPE_PORT ?= 8420
 
 .PHONY: run test lint install clean
 
@@ -17,9 +17,27 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# `make run` is development on the embedded default: SQLite, and localstripe standing in for
+# Stripe (started here on STRIPE_PORT). For real Stripe: make run STRIPE_API_BASE= STRIPE_…=…
+run: export COHORT_ENV ?= development
+run: export COHORT_BASE_URL ?= http://$(HOST):$(PORT)
+run: export STRIPE_API_BASE ?= http://127.0.0.1:$(STRIPE_PORT)
+run: export STRIPE_SECRET_KEY ?= sk_test_localstripe
+run: export STRIPE_PUBLISHABLE_KEY ?= pk_test_localstripe
+run: export STRIPE_WEBHOOK_SECRET ?= whsec_localstripe_development
 run: $(STAMP)
+	mkdir -p instance
 	$(BIN)/flask --app app db upgrade
 	$(BIN)/flask --app app cohort seed-demo
+	@if [ -n "$$STRIPE_API_BASE" ]; then \
+	  if ! $(BIN)/python -c "import urllib.request,sys; urllib.request.urlopen(sys.argv[1], timeout=2)" "$$STRIPE_API_BASE/js.stripe.com/v3/" 2>/dev/null; then \
+	    echo "Starting localstripe on $$STRIPE_API_BASE (log: instance/localstripe.log)"; \
+	    nohup $(BIN)/localstripe --port $(STRIPE_PORT) --from-scratch > instance/localstripe.log 2>&1 & \
+	    for i in $$(seq 1 30); do $(BIN)/python -c "import urllib.request,sys; urllib.request.urlopen(sys.argv[1], timeout=2)" "$$STRIPE_API_BASE/js.stripe.com/v3/" 2>/dev/null && break; sleep 0.5; done; \
+	  fi; \
+	  $(BIN)/flask --app app cohort stripe-dev-webhook; \
+	  echo "Test card: 4242 4242 4242 4242, any future date, any CVC (4000 0025 0000 3155 asks for 3-D Secure)"; \
+	fi
 	@echo "Cohort is serving on http://$(HOST):$(PORT)  (mail without MAIL_SERVER: http://$(HOST):$(PORT)/dev/mail)"
 	@echo "Staff sign in at http://$(HOST):$(PORT)/staff/login  (demo accounts, development only):"
 	@echo "  facilitator  evan.miller@example.org      demo-password-evan"

@@ -14,7 +14,17 @@ from cohort.auth.roles import load_user
 from cohort.clock import Clock
 from cohort.config import load_config
 from cohort.extensions import csrf, db, login_manager, migrate
-from cohort.views import applicant, dev, errors, public, staff, staff_auth
+from cohort.payments import setup as payments_setup
+from cohort.views import (
+    applicant,
+    dev,
+    errors,
+    public,
+    registration,
+    staff,
+    staff_auth,
+    stripe_webhook,
+)
 
 PROJECT_ROOT = os.path.dirname(os.path.abspath(__file__))
 
@@ -44,6 +54,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     login_manager.session_protection = "strong"
     login_manager.user_loader(load_user)
     templating.init_app(app)
+    payments_setup.init_app(app)
     mail_hooks.init_app(app)
 
     app.register_blueprint(public.bp)
@@ -51,6 +62,8 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(dev.bp)
     app.register_blueprint(staff_auth.bp)
     app.register_blueprint(staff.bp)
+    app.register_blueprint(registration.bp)
+    app.register_blueprint(stripe_webhook.bp)
     errors.init_app(app)
     cli.init_app(app)
     users_cli.init_app(app)

@@ -12,6 +12,7 @@ from cohort.demo import seed_demo
 from cohort.extensions import db
 from cohort.mail.delivery import deliver_due
 from cohort.mail_hooks import smtp_settings
+from cohort.payments.devserver import register_localstripe_webhook
 from cohort.timekeeping import tick
 
 group = AppGroup("cohort", help="Cohort's own commands.")
@@ -36,8 +37,8 @@ def seed_demo_command() -> None:
 
 @group.command("tick")
 def tick_command() -> None:
-    """Apply what time implies: close applications, lapse unregistered places, retry mail."""
-    report = tick(db.session, now(), smtp_settings())
+    """Apply what time implies: close applications, lapse places, rebates, retry mail."""
+    report = tick(db.session, now(), smtp_settings(), current_app.extensions.get("cohort.stripe"))
     click.echo(report.summary())
 
 
@@ -49,6 +50,18 @@ def deliver_mail_command() -> None:
         raise click.ClickException("MAIL_SERVER is not set; queued mail is shown at /dev/mail")
     sent, failed = deliver_due(db.session, settings, now())
     click.echo(f"sent {sent}, failed {failed}")
+
+
+@group.command("stripe-dev-webhook")
+def stripe_dev_webhook_command() -> None:
+    """Point localstripe's webhooks at this service (development with STRIPE_API_BASE)."""
+    config = current_app.config
+    if not config["STRIPE_API_BASE"] or not config["STRIPE_WEBHOOK_SECRET"]:
+        raise click.ClickException("STRIPE_API_BASE and STRIPE_WEBHOOK_SECRET must be set")
+    url = f"{config['BASE_URL']}/stripe/webhook"
+    register_localstripe_webhook(config["STRIPE_API_BASE"], config["STRIPE_SECRET_KEY"], url,
+                                 config["STRIPE_WEBHOOK_SECRET"])
+    click.echo(f"localstripe at {config['STRIPE_API_BASE']} sends signed webhooks to {url}")
 
 
 def init_app(app: Flask) -> None:

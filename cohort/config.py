@@ -76,7 +76,19 @@ def load_config(instance_path: str, env: Mapping[str, str] | None = None) -> dic
         "STRIPE_SECRET_KEY": env.get("STRIPE_SECRET_KEY", ""),
         "STRIPE_PUBLISHABLE_KEY": env.get("STRIPE_PUBLISHABLE_KEY", ""),
         "STRIPE_WEBHOOK_SECRET": env.get("STRIPE_WEBHOOK_SECRET", ""),
-        "STRIPE_API_BASE": env.get("STRIPE_API_BASE", ""),
+        "STRIPE_API_BASE": env.get("STRIPE_API_BASE", "").rstrip("/"),
+        # Stripe.js comes from Stripe, or from localstripe's fake when STRIPE_API_BASE points there.
+        "STRIPE_JS_URL": env.get("STRIPE_JS_URL") or (
+            f"{env['STRIPE_API_BASE'].rstrip('/')}/js.stripe.com/v3/"
+            if env.get("STRIPE_API_BASE") else "https://js.stripe.com/v3/"),
+        "INVOICE_DUE_DAYS": int(env.get("INVOICE_DUE_DAYS") or 14),
+        "SELLER_NAME": env.get("SELLER_NAME", "The Sociocracy Consulting Group"),
+        "SELLER_ADDRESS": env.get("SELLER_ADDRESS", "PO Box 1, Anytown, CA 90000, USA"),
+        "SELLER_TAX_ID": env.get("SELLER_TAX_ID", ""),
+        "SELLER_EMAIL": env.get("SELLER_EMAIL", "billing@example.org"),
+        "PAYMENT_INSTRUCTIONS": env.get(
+            "PAYMENT_INSTRUCTIONS",
+            "Pay by card from your status page, or by bank transfer quoting the invoice number."),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": not development,

@@ -27,6 +27,11 @@ def _date_in(instant: datetime, zone: str) -> str:
     return long_date(local(instant, zone).date())
 
 
+def _percent_bp(basis_points: int) -> str:
+    whole, rest = divmod(int(basis_points), 100)
+    return f"{whole}%" if not rest else f"{whole}.{rest:02d}".rstrip("0") + "%"
+
+
 def init_app(app: Flask) -> None:
     """Register filters."""
     app.jinja_env.filters.update(
@@ -37,6 +42,7 @@ def init_app(app: Flask) -> None:
         iso=_iso,
         country=country_name,
         date_in=_date_in,
+        percent_bp=_percent_bp,
     )
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True

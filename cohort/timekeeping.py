@@ -14,6 +14,9 @@ from sqlalchemy.orm import Session
 
 from cohort.mail.delivery import SmtpSettings, deliver_due
 from cohort.models import Cohort, Enrollment
+from cohort.payments.gateway import StripeGateway
+from cohort.services import ServiceError
+from cohort.services.rebates import issue_rebate, rebates_due
 from cohort.services.transitions import TransitionRefused, change_cohort, change_enrollment
 
 TICK_ACTOR = "system:tick"
@@ -25,6 +28,7 @@ class TickReport:
 
     closed_cohorts: list[str] = field(default_factory=list)
     lapsed_enrollments: list[int] = field(default_factory=list)
+    rebates: list[int] = field(default_factory=list)
     mail_sent: int = 0
     mail_failed: int = 0
 
@@ -33,6 +37,7 @@ class TickReport:
         return (
             f"closed {len(self.closed_cohorts)} cohort(s) {self.closed_cohorts}, "
             f"lapsed {len(self.lapsed_enrollments)} enrollment(s), "
+            f"rebated {len(self.rebates)} enrollment(s), "
             f"mail sent {self.mail_sent}, failed {self.mail_failed}"
         )
 
@@ -75,11 +80,31 @@ def lapse_unregistered(session: Session, now: datetime, report: TickReport) -> N
         session.commit()
 
 
-def tick(session: Session, now: datetime, smtp: SmtpSettings | None) -> TickReport:
+def issue_due_rebates(session: Session, now: datetime, gateway: StripeGateway | None,
+                      report: TickReport) -> None:
+    """Rebates owed since the first meeting started, each exactly once."""
+    due = rebates_due(session, now)
+    session.rollback()
+    for enrollment_id in due:
+        try:
+            issued = issue_rebate(session, enrollment_id, gateway=gateway, now=now)
+        except ServiceError:
+            session.rollback()  # e.g. Stripe unreachable: nothing kept, retried next tick
+            continue
+        if issued:
+            report.rebates.append(enrollment_id)
+            session.commit()
+        else:
+            session.rollback()
+
+
+def tick(session: Session, now: datetime, smtp: SmtpSettings | None,
+         gateway: StripeGateway | None = None) -> TickReport:
     """Apply everything time implies, then retry queued mail."""
     report = TickReport()
     close_due_cohorts(session, now, report)
     lapse_unregistered(session, now, report)
+    issue_due_rebates(session, now, gateway, report)
     if smtp is not None:
         report.mail_sent, report.mail_failed = deliver_due(session, smtp, now)
     return report

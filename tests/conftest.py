@@ -27,7 +27,10 @@ from flask_migrate import upgrade
 from app import create_app
 from cohort.extensions import db
 from cohort.models import Base
+from cohort.payments import setup as payments_setup
 from tests.factories import set_clock
+from tests.live_server import LiveServer
+from tests.localstripe_server import LocalStripe, localstripe_available
 
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
@@ -128,3 +131,35 @@ def client(app: Flask):
     """A test client of the application."""
     return app.test_client()
 
+
+
+@pytest.fixture(scope="session")
+def localstripe() -> Iterator[LocalStripe]:
+    """One localstripe (started --from-scratch on a free port) for the whole run."""
+    reason = localstripe_available()
+    if reason:
+        pytest.skip(reason)
+    server = LocalStripe().start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+WEBHOOK_SECRET = "whsec_cohort_tests"
+
+
+@pytest.fixture
+def stripe_live(app: Flask, localstripe: LocalStripe) -> Iterator[LiveServer]:
+    """The app on localstripe, served over HTTP so that localstripe's signed webhooks reach it."""
+    app.config.update(
+        STRIPE_SECRET_KEY=localstripe.api_key, STRIPE_PUBLISHABLE_KEY=localstripe.publishable_key,
+        STRIPE_WEBHOOK_SECRET=WEBHOOK_SECRET, STRIPE_API_BASE=localstripe.url,
+        STRIPE_JS_URL=localstripe.js_url)
+    payments_setup.init_app(app)
+    server = LiveServer(app).start()
+    localstripe.register_webhook(f"{server.url}/stripe/webhook", WEBHOOK_SECRET)
+    try:
+        yield server
+    finally:
+        server.stop()

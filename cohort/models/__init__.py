@@ -1,18 +1,26 @@
 """The SQLAlchemy models; importing this package registers every table."""
 
 from cohort.models.base import Base
+from cohort.models.documents import (
+    DOCUMENT_KINDS,
+    Document,
+    DocumentImmutable,
+    DocumentSeries,
+)
 from cohort.models.enrollment import (
     SEAT_HOLDING_STATES,
     ApplicationAnswers,
     Enrollment,
     Person,
 )
+from cohort.models.payments import LedgerEntry, Payment, Refund, Registration, StripeEvent
 from cohort.models.program import Cohort, Facilitator, Meeting, Program
 from cohort.models.records import AuditRecord, AuditRecordImmutable, OutboxMessage
 from cohort.models.review import RECOMMENDATIONS, Review
 from cohort.models.staff import STAFF_ROLES, LoginAttempt, StaffUser
 
 __all__ = [
+    "DOCUMENT_KINDS",
     "RECOMMENDATIONS",
     "SEAT_HOLDING_STATES",
     "STAFF_ROLES",
@@ -21,13 +29,21 @@ __all__ = [
     "AuditRecordImmutable",
     "Base",
     "Cohort",
+    "Document",
+    "DocumentImmutable",
+    "DocumentSeries",
     "Enrollment",
     "Facilitator",
+    "LedgerEntry",
     "LoginAttempt",
     "Meeting",
     "OutboxMessage",
+    "Payment",
     "Person",
     "Program",
+    "Refund",
+    "Registration",
     "Review",
     "StaffUser",
+    "StripeEvent",
 ]

@@ -8,7 +8,10 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from cohort.models import AuditRecord, Enrollment
+from cohort.models import AuditRecord, Document, Enrollment, LedgerEntry, Payment, Registration
+from cohort.money import Money
+from cohort.services.ledger import balance, statement
+from cohort.services.registration import registration_of
 
 STATE_LABELS = {
     "submitted": "Application received",
@@ -72,6 +75,29 @@ def next_step(enrollment: Enrollment, now: datetime) -> NextStep:
                             "by the deadline. Contact the facilitators if you still want to join.")
         case _:
             return NextStep("There is nothing more to do for this application.")
+
+
+@dataclass(frozen=True)
+class Account:
+    """The money side of an enrollment, as the applicant and finance see it."""
+
+    entries: list[LedgerEntry]
+    balance: Money
+    documents: list[Document]
+    registration: Registration | None
+    pending_payment: Payment | None
+
+
+def account(session: Session, enrollment: Enrollment) -> Account:
+    """Statement, balance, documents, registration and any card payment under way."""
+    documents = list(session.scalars(
+        select(Document).where(Document.enrollment_id == enrollment.id).order_by(Document.id)))
+    pending = session.scalars(
+        select(Payment).where(Payment.enrollment_id == enrollment.id,
+                              Payment.status == "pending", Payment.method == "card")
+        .order_by(Payment.id.desc())).first()
+    return Account(statement(session, enrollment), balance(session, enrollment), documents,
+                   registration_of(session, enrollment), pending)
 
 
 def history(session: Session, enrollment: Enrollment) -> list[AuditRecord]:

@@ -67,8 +67,13 @@ def change_enrollment(
     now: datetime,
     reason: str = "",
     message: str = "",
+    judged_at: datetime | None = None,
+    notify: bool = True,
 ) -> Enrollment:
-    """Apply `event` to an enrollment under lock; audit it and queue its e-mails (no commit)."""
+    """Apply `event` to an enrollment under lock; audit it and queue its e-mails (no commit).
+
+    Guards judge deadlines at `judged_at` when given (a payment started in time), else `now`.
+    """
     enrollment = session.get(Enrollment, enrollment_id)
     if enrollment is None:
         raise LookupError(f"enrollment {enrollment_id} does not exist")
@@ -78,7 +83,8 @@ def change_enrollment(
     machine = EnrollmentMachine(enrollment.state)
     before = enrollment.state
     try:
-        after = machine.fire(event, enrollment_facts(session, cohort, enrollment, now))
+        after = machine.fire(event, enrollment_facts(session, cohort, enrollment,
+                                                     judged_at or now))
     except Refused as refusal:
         raise TransitionRefused(" ".join(refusal.reasons)) from None
     enrollment.state = after
@@ -86,10 +92,10 @@ def change_enrollment(
     _audit(session, subject="enrollment", subject_id=enrollment.id, event=event, before=before,
            after=after, actor=actor, now=now, reason=reason)
     context = enrollment_mail_context(enrollment, cohort, message=message, reason=reason)
-    if event in APPLICANT_NOTICES:
+    if notify and event in APPLICANT_NOTICES:
         queue_mail(session, kind=APPLICANT_NOTICES[event], to=enrollment.person.email, now=now,
                    enrollment_id=enrollment.id, **context)
-    if event in STAFF_NOTICES:
+    if notify and event in STAFF_NOTICES:
         for address in staff_recipients(cohort):
             queue_mail(session, kind=STAFF_NOTICES[event], to=address, now=now,
                        enrollment_id=enrollment.id, **context)

@@ -9,7 +9,13 @@ from cohort.extensions import db
 from cohort.models import Enrollment
 from cohort.schedule import viewer_schedule
 from cohort.services.cohorts import meeting_spans
-from cohort.services.status import STATE_LABELS, enrollment_by_token, history, next_step
+from cohort.services.status import (
+    STATE_LABELS,
+    account,
+    enrollment_by_token,
+    history,
+    next_step,
+)
 from cohort.services.transitions import change_enrollment
 from forms.applicant import WithdrawForm
 from forms.choices import (
@@ -51,6 +57,8 @@ def status(token: str) -> str:
         meetings=viewer_schedule(meeting_spans(cohort), enrollment.time_zone),
         history=history(db.session, enrollment), token=token,
         can_withdraw="withdraw" in EnrollmentMachine(enrollment.state).possible_events(),
+        can_cancel="cancel" in EnrollmentMachine(enrollment.state).possible_events(),
+        money=account(db.session, enrollment),
         withdraw_form=WithdrawForm(),
         labels={"role": ROLES, "organisation_size": ORGANISATION_SIZES, "sector": SECTORS,
                 "sociocracy_stage": SOCIOCRACY_STAGES, "prerequisite": PREREQUISITES},

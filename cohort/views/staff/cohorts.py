@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Response, abort, flash, redirect, render_template, url_for
+from flask import Response, abort, current_app, flash, redirect, render_template, url_for
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -11,8 +11,10 @@ from cohort.clock import now
 from cohort.diagrams import machine_svg
 from cohort.extensions import db
 from cohort.models import Cohort
+from cohort.services.cancellation import cancel_cohort
 from cohort.services.cohort_settings import copy_cohort, current_settings, update_settings
 from cohort.services.dashboard import COHORT_ACTIONS, cohort_actions, deadlines
+from cohort.services.invoicing import confirm_cohort
 from cohort.services.review_queue import queue_summary
 from cohort.services.status import STATE_LABELS
 from cohort.services.transitions import change_cohort
@@ -58,7 +60,12 @@ def cohort_action(slug: str, event: str) -> Response:
         abort(404)
     if not ConfirmForm().validate_on_submit():
         abort(400, description="This form has expired; reload the page and try again.")
-    change_cohort(db.session, cohort.id, event, actor=actor(), now=now())
+    if event == "confirm":
+        invoices = confirm_cohort(db.session, cohort, actor=actor(), now=now(),
+                                  due_days=current_app.config["INVOICE_DUE_DAYS"])
+        flash(f"{len(invoices)} remainder invoice(s) issued and e-mailed.", "success")
+    else:
+        change_cohort(db.session, cohort.id, event, actor=actor(), now=now())
     db.session.commit()
     flash(f"{COHORT_ACTIONS[event][0]}: done. The cohort is now {cohort.state}.", "success")
     return redirect(url_for("staff.dashboard", slug=slug))
@@ -72,8 +79,8 @@ def cancel(slug: str) -> Response | str | tuple[str, int]:
     form = CancelCohortForm()
     summary = queue_summary(db.session, cohort)
     if form.validate_on_submit():
-        change_cohort(db.session, cohort.id, "cancel", actor=actor(), now=now(),
-                      reason=form.reason.data.strip())
+        cancel_cohort(db.session, cohort, gateway=current_app.extensions.get("cohort.stripe"),
+                      actor=actor(), reason=form.reason.data.strip(), now=now())
         db.session.commit()
         flash("The cohort is cancelled. Everyone in it has been told.", "success")
         return redirect(url_for("staff.dashboard", slug=slug))

@@ -1,0 +1,1 @@
+"""Documents: gap-free numbering, issuing with snapshots, (later) PDF rendering."""

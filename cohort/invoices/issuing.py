@@ -1,0 +1,64 @@
+"""Issue receipts, invoices and credit notes with seller and buyer snapshots."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from cohort.countries import country_name
+from cohort.invoices.numbering import next_number
+from cohort.models import Document, Enrollment, Registration
+from cohort.money import Money
+
+SERIES_PREFIX = {"receipt": "R", "invoice": "INV", "credit_note": "CN"}
+
+
+def seller_snapshot() -> dict[str, Any]:
+    """The seller as configured now (frozen into every document)."""
+    config = current_app.config
+    return {"name": config["SELLER_NAME"], "address": config["SELLER_ADDRESS"],
+            "tax_id": config["SELLER_TAX_ID"], "email": config["SELLER_EMAIL"],
+            "payment_instructions": config["PAYMENT_INSTRUCTIONS"]}
+
+
+def buyer_snapshot(session: Session, enrollment: Enrollment) -> dict[str, Any]:
+    """The buyer as registered (billing details), or as they applied."""
+    registration = session.scalars(
+        select(Registration).where(Registration.enrollment_id == enrollment.id)
+    ).one_or_none()
+    if registration is None:
+        return {"name": enrollment.person.name, "organisation": enrollment.answers.organisation,
+                "address": "", "country": enrollment.country,
+                "country_name": country_name(enrollment.country), "tax_id": "",
+                "email": enrollment.person.email, "rebate_eligible": False}
+    return {"name": registration.billing_name, "organisation": registration.organisation,
+            "address": registration.address, "country": registration.country,
+            "country_name": country_name(registration.country), "tax_id": registration.tax_id,
+            "email": enrollment.person.email, "rebate_eligible": registration.rebate_eligible}
+
+
+def issue_document(
+    session: Session, enrollment: Enrollment, *, kind: str, lines: list[tuple[str, Money]],
+    now: datetime, refers_to: Document | None = None, due_at: datetime | None = None,
+    reason: str = "", note: str = "",
+) -> Document:
+    """Number and store a document; its total is the sum of its lines."""
+    currency = enrollment.cohort.currency
+    total = sum((amount for _, amount in lines), Money(0, currency))
+    series = f"{SERIES_PREFIX[kind]}-{now.year}"
+    number = next_number(session, series)
+    document = Document(
+        kind=kind, series=series, number=number, display_number=f"{series}-{number:04d}",
+        enrollment_id=enrollment.id, refers_to_id=refers_to.id if refers_to else None,
+        issued_at=now, due_at=due_at, currency=currency, total_cents=total.cents,
+        lines=[{"description": text, "amount_cents": amount.cents} for text, amount in lines],
+        seller=seller_snapshot(), buyer=buyer_snapshot(session, enrollment), reason=reason,
+        note=note,
+    )
+    session.add(document)
+    session.flush()
+    return document

@@ -1,0 +1,74 @@
+"""Issued documents — receipts, invoices, credit notes — immutable once issued."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import event as orm_event
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from cohort.models.base import Base, UTCInstant
+from cohort.models.enrollment import Enrollment
+from cohort.money import Money
+
+DOCUMENT_KINDS = ("receipt", "invoice", "credit_note")
+
+
+class DocumentImmutable(RuntimeError):
+    """An issued document never changes; a correction is a credit note that refers to it."""
+
+
+class DocumentSeries(Base):
+    """The last number used in a series; locked while issuing, so numbers have no gaps."""
+
+    __tablename__ = "document_series"
+
+    key: Mapped[str] = mapped_column(String(30), primary_key=True)
+    last_number: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Document(Base):
+    """A receipt, invoice or credit note with snapshots of seller and buyer at issue time."""
+
+    __tablename__ = "documents"
+    __table_args__ = (
+        UniqueConstraint("series", "number"),
+        CheckConstraint("kind IN ('receipt', 'invoice', 'credit_note')", name="kind_known"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(12))
+    series: Mapped[str] = mapped_column(String(30))
+    number: Mapped[int] = mapped_column(Integer)
+    display_number: Mapped[str] = mapped_column(String(40), unique=True)
+    enrollment_id: Mapped[int] = mapped_column(ForeignKey("enrollments.id"), index=True)
+    refers_to_id: Mapped[int | None] = mapped_column(ForeignKey("documents.id"), nullable=True)
+    issued_at: Mapped[datetime] = mapped_column(UTCInstant())
+    due_at: Mapped[datetime | None] = mapped_column(UTCInstant(), nullable=True)
+    currency: Mapped[str] = mapped_column(String(3))
+    total_cents: Mapped[int] = mapped_column(Integer)
+    lines: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    seller: Mapped[dict[str, Any]] = mapped_column(JSON)
+    buyer: Mapped[dict[str, Any]] = mapped_column(JSON)
+    reason: Mapped[str] = mapped_column(String(30), default="")
+    note: Mapped[str] = mapped_column(Text, default="")
+
+    enrollment: Mapped[Enrollment] = relationship()
+    refers_to: Mapped[Document | None] = relationship(remote_side=[id])
+
+    @property
+    def total(self) -> Money:
+        """The document's total."""
+        return Money(self.total_cents, self.currency)
+
+
+@orm_event.listens_for(Document, "before_update")
+def _refuse_edit(mapper: Any, connection: Any, target: Document) -> None:
+    raise DocumentImmutable(f"document {target.display_number} is issued and cannot change")
+
+
+@orm_event.listens_for(Document, "before_delete")
+def _refuse_delete(mapper: Any, connection: Any, target: Document) -> None:
+    raise DocumentImmutable(f"document {target.display_number} is issued and cannot be removed")

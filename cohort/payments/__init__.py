@@ -1,0 +1,1 @@
+"""Stripe: the gateway the services call, and the signed webhook."""

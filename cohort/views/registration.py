@@ -1,0 +1,161 @@
+"""Registration, card payments and cancellation, from the applicant's private status link."""
+
+from __future__ import annotations
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+
+from cohort.clock import now
+from cohort.extensions import db
+from cohort.models import Enrollment, Payment
+from cohort.payments.gateway import stripe_gateway
+from cohort.services import ServiceError
+from cohort.services.cancellation import CANCELLABLE_STATES, cancel_enrollment, cancellation_quote
+from cohort.services.payments import amount_due, record_card_payment, start_card_payment
+from cohort.services.registration import (
+    BillingDetails,
+    registration_of,
+    registration_open,
+    save_registration,
+)
+from cohort.services.status import enrollment_by_token
+from forms.registration import CancelRegistrationForm, RegistrationForm
+
+bp = Blueprint("registration", __name__, url_prefix="/a")
+PURPOSES = ("deposit", "balance")
+
+
+@bp.after_request
+def _private(response: Response) -> Response:
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+def _enrollment_or_404(token: str) -> Enrollment:
+    enrollment = enrollment_by_token(db.session, token)
+    if enrollment is None:
+        abort(404, description="This status link is not valid. Check the link in your e-mail.")
+    return enrollment
+
+
+@bp.route("/<token>/register", methods=["GET", "POST"])
+def register(token: str) -> Response | str | tuple[str, int]:
+    """Billing details and the explicit agreements; then on to the deposit."""
+    enrollment = _enrollment_or_404(token)
+    moment = now()
+    closed = registration_open(enrollment, moment)
+    if closed:
+        return render_template("applicant/closed.html", enrollment=enrollment, token=token,
+                               message=closed), 403
+    existing = registration_of(db.session, enrollment)
+    form = RegistrationForm(obj=existing)
+    policy = enrollment.cohort.cancellation_policy
+    if not form.is_submitted():
+        form.policy_version.data = str(policy["version"])
+        form.country.data = existing.country if existing else enrollment.country
+        if existing is None:
+            form.billing_name.data = enrollment.person.name
+            form.organisation.data = enrollment.answers.organisation
+    if form.validate_on_submit():
+        save_registration(db.session, enrollment, BillingDetails(
+            billing_name=form.billing_name.data, organisation=form.organisation.data or "",
+            address=form.address.data, country=form.country.data,
+            tax_id=form.tax_id.data or "", policy_version=int(form.policy_version.data)),
+            moment)
+        db.session.commit()
+        return redirect(url_for("registration.pay", token=token, purpose="deposit"))
+    status = 422 if form.is_submitted() else 200
+    return render_template("applicant/register.html", enrollment=enrollment,
+                           cohort=enrollment.cohort, form=form, policy=policy,
+                           token=token), status
+
+
+@bp.get("/<token>/pay/<purpose>")
+def pay(token: str, purpose: str) -> str | tuple[str, int]:
+    """The card page: the amount is fixed on the server; Stripe.js takes the card."""
+    enrollment = _enrollment_or_404(token)
+    if purpose not in PURPOSES:
+        abort(404)
+    payment = start_card_payment(db.session, enrollment, purpose, stripe_gateway(), now())
+    db.session.commit()
+    return render_template(
+        "applicant/pay.html", enrollment=enrollment, cohort=enrollment.cohort, token=token,
+        payment=payment, purpose=purpose, amount=amount_due(db.session, enrollment, purpose),
+        stripe_js=current_app.config["STRIPE_JS_URL"],
+        publishable_key=current_app.config["STRIPE_PUBLISHABLE_KEY"])
+
+
+@bp.post("/<token>/pay/<int:payment_id>/card")
+def pay_with_card(token: str, payment_id: int) -> tuple[Response, int] | Response:
+    """Stripe.js sends the card *token*; we attach it and confirm. JSON in, JSON out."""
+    enrollment = _enrollment_or_404(token)
+    payment = db.session.get(Payment, payment_id)
+    if payment is None or payment.enrollment_id != enrollment.id or payment.method != "card":
+        abort(404)
+    card_token = (request.get_json(silent=True) or {}).get("token", "")
+    well_formed = isinstance(card_token, str) and card_token.startswith("tok_")
+    if not well_formed or len(card_token) > 255:
+        return jsonify(error="The card could not be read; please enter it again."), 400
+    if payment.status != "pending" or payment.stripe_payment_intent_id is None:
+        return jsonify(error="This payment is already complete.", status=payment.status), 409
+    try:
+        intent = stripe_gateway().pay_with_card_token(payment.stripe_payment_intent_id,
+                                                      card_token)
+    except ServiceError as refused:
+        return jsonify(error=refused.message), refused.status_code
+    return jsonify(status=intent.status, client_secret=intent.client_secret)
+
+
+@bp.get("/<token>/pay/<int:payment_id>/done")
+def payment_done(token: str, payment_id: int) -> Response:
+    """Back from Stripe.js: ask Stripe ourselves (never trust the browser) and show the state."""
+    enrollment = _enrollment_or_404(token)
+    payment = db.session.get(Payment, payment_id)
+    if payment is None or payment.enrollment_id != enrollment.id:
+        abort(404)
+    if payment.status == "pending" and payment.stripe_payment_intent_id:
+        gateway = stripe_gateway()
+        intent = gateway.retrieve_intent(payment.stripe_payment_intent_id)
+        if intent.status == "succeeded":
+            record_card_payment(db.session, intent.id, intent.amount, intent.currency, gateway,
+                                now())
+            db.session.commit()
+    flash("Thank you: your payment is confirmed." if payment.status == "succeeded" else
+          "Your payment is processing; this page updates once Stripe confirms it.", "success")
+    return redirect(url_for("applicant.status", token=token))
+
+
+@bp.route("/<token>/cancel", methods=["GET", "POST"])
+def cancel(token: str) -> Response | str | tuple[str, int]:
+    """What cancelling now gives back, then cancel after an explicit confirmation."""
+    enrollment = _enrollment_or_404(token)
+    if enrollment.state not in CANCELLABLE_STATES:
+        abort(409, description=f"There is no registration to cancel: the application is "
+                               f"{enrollment.state}.")
+    moment = now()
+    quote = cancellation_quote(db.session, enrollment, moment)
+    form = CancelRegistrationForm()
+    if form.validate_on_submit():
+        gateway = current_app.extensions.get("cohort.stripe")
+        cancel_enrollment(db.session, enrollment, quoted_cents=int(form.quoted_cents.data),
+                          gateway=gateway, actor=f"applicant:{enrollment.person.email_normalized}",
+                          now=moment)
+        db.session.commit()
+        flash(f"Your registration is cancelled. {quote.refund} is on its way back to you.",
+              "success")
+        return redirect(url_for("applicant.status", token=token))
+    form.quoted_cents.data = str(quote.refund.cents)
+    status = 422 if form.is_submitted() else 200
+    return render_template("applicant/cancel.html", enrollment=enrollment, quote=quote,
+                           cohort=enrollment.cohort, form=form, token=token), status

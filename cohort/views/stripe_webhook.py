@@ -1,0 +1,41 @@
+"""POST /stripe/webhook: only signed events count, each once."""
+
+from __future__ import annotations
+
+import stripe
+from flask import Blueprint, Response, current_app, jsonify, request
+from sqlalchemy.exc import OperationalError
+
+from cohort.clock import now
+from cohort.extensions import csrf, db
+from cohort.payments.gateway import plain
+from cohort.payments.webhooks import handle_event
+from cohort.services import ServiceError
+
+bp = Blueprint("stripe_webhook", __name__)
+
+
+@bp.post("/stripe/webhook")
+@csrf.exempt
+def webhook() -> tuple[Response, int]:
+    """Verify the signature, store the event id with its effect, answer Stripe."""
+    secret = current_app.config["STRIPE_WEBHOOK_SECRET"]
+    if not secret:
+        return jsonify(error="webhooks are not configured"), 400
+    try:
+        event = stripe.Webhook.construct_event(
+            request.get_data(), request.headers.get("Stripe-Signature", ""), secret)
+    except (ValueError, stripe.SignatureVerificationError):
+        return jsonify(error="invalid signature"), 400
+    try:
+        outcome = handle_event(db.session, plain(event),
+                               current_app.extensions.get("cohort.stripe"), now())
+        db.session.commit()
+    except OperationalError:
+        db.session.rollback()
+        return jsonify(error="temporarily unavailable; retry"), 503  # Stripe retries 5xx
+    except ServiceError as refused:
+        db.session.rollback()
+        current_app.logger.error("webhook %s refused: %s", event["id"], refused.message)
+        return jsonify(error=refused.message), refused.status_code
+    return jsonify(received=event["id"], outcome=outcome), 200

@@ -1,0 +1,68 @@
+"""The registration form: billing details, then the policy and terms agreed explicitly."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, HiddenField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, ValidationError
+
+from cohort.countries import country_choices, is_country
+from forms.application import options
+
+
+def _strip(value: str | None) -> str | None:
+    return value.strip() if isinstance(value, str) else value
+
+
+class RegistrationForm(FlaskForm):
+    """Who is billed, and the agreements."""
+
+    billing_name = StringField("Name on the invoice", filters=[_strip], validators=[
+        DataRequired(message="Please enter the name to put on the invoice."),
+        Length(max=120, message="Please keep this under 120 characters.")])
+    organisation = StringField("Organisation (optional)", filters=[_strip], validators=[
+        Length(max=200, message="Please keep this under 200 characters.")])
+    address = TextAreaField("Billing address", filters=[_strip], validators=[
+        DataRequired(message="Please enter the billing address."),
+        Length(min=5, max=500, message="Please write between 5 and 500 characters.")])
+    country = SelectField("Country", validate_choice=False,
+                          description="A Canadian, Australian or New Zealand billing address "
+                                      "qualifies for the rebate.")
+    tax_id = StringField("Tax or VAT number (optional)", filters=[_strip], validators=[
+        Length(max=50, message="Please keep this under 50 characters.")])
+    policy_version = HiddenField()
+    agree_policy = BooleanField("I have read the cancellation policy above and agree to it",
+                                validators=[DataRequired(
+                                    message="Please agree to the cancellation policy.")])
+    agree_terms = BooleanField("I agree to the terms: my place is held once the deposit is "
+                               "paid; the remainder is invoiced once the cohort is confirmed",
+                               validators=[DataRequired(message="Please agree to the terms.")])
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.country.choices = options([("", "Choose…"), *country_choices()])
+
+    def validate_country(self, field: SelectField) -> None:
+        """Only ISO 3166 countries."""
+        if not is_country(field.data or ""):
+            raise ValidationError("Please choose a country from the list.")
+
+    def validate_policy_version(self, field: HiddenField) -> None:
+        """The version of the policy the applicant read."""
+        if not (field.data or "").isdigit():
+            raise ValidationError("Please reload the page and agree to the policy again.")
+
+
+class CancelRegistrationForm(FlaskForm):
+    """Cancel after registering: the quoted refund is confirmed explicitly."""
+
+    quoted_cents = HiddenField()
+    confirm = BooleanField("Yes, cancel my registration",
+                           validators=[DataRequired(message="Please tick to confirm.")])
+
+    def validate_quoted_cents(self, field: HiddenField) -> None:
+        """The refund amount the page showed."""
+        if not (field.data or "").isdigit():
+            raise ValidationError("Please reload the page and confirm again.")
