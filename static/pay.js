@@ -17,27 +17,37 @@
       button.disabled = false;
     }
 
+    function post(url, data) {
+      return fetch(url, {
+        method: "POST",
+        headers: {"Content-Type": "application/json", "X-CSRFToken": form.dataset.csrf},
+        body: JSON.stringify(data || {}),
+        credentials: "same-origin",
+      }).then(function (response) {
+        return response.json().catch(function () { return {}; }).then(function (body) {
+          return {ok: response.ok, body: body};
+        });
+      });
+    }
+
     form.addEventListener("submit", async function (event) {
       event.preventDefault();
       button.disabled = true;
       errors.textContent = "";
+      var started = await post(form.dataset.startUrl);
+      if (!started.ok) { return fail(started.body.error); }
       var tokenResult = await stripe.createToken(card);
       if (tokenResult.error || !tokenResult.token) {
         return fail(tokenResult.error && tokenResult.error.message);
       }
-      var response = await fetch(form.dataset.cardUrl, {
-        method: "POST",
-        headers: {"Content-Type": "application/json", "X-CSRFToken": form.dataset.csrf},
-        body: JSON.stringify({token: tokenResult.token.id}),
-        credentials: "same-origin",
-      });
-      var body = await response.json().catch(function () { return {}; });
-      if (!response.ok) { return fail(body.error); }
-      if (body.status === "requires_action") {
-        var confirmed = await stripe.confirmCardPayment(body.client_secret);
+      var charged = await post(started.body.card_url, {token: tokenResult.token.id});
+      if (!charged.ok) { return fail(charged.body.error); }
+      if (charged.body.status === "requires_action") {
+        var confirmed = await stripe.confirmCardPayment(charged.body.client_secret);
         if (confirmed.error) { return fail(confirmed.error.message); }
       }
-      window.location.assign(form.dataset.doneUrl);
+      var done = await post(started.body.done_url);
+      window.location.assign(done.body.next_url || window.location.href);
     });
   });
 })();

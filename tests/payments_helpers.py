@@ -34,13 +34,24 @@ def register(client: FlaskClient, token: str, **overrides: str):
 
 
 def open_payment_page(client: FlaskClient, token: str, purpose: str) -> dict[str, str]:
-    """GET the card page; return what its form carries (card URL, done URL, CSRF token)."""
+    """GET the card page, then start the payment as its script does; return the URLs to use."""
     page = client.get(f"/a/{token}/pay/{purpose}")
     assert page.status_code == 200, page.get_data(as_text=True)[:800]
     html = page.get_data(as_text=True)
-    found = dict(re.findall(r'data-(card-url|done-url|csrf|publishable-key)="([^"]+)"', html))
-    assert set(found) == {"card-url", "done-url", "csrf", "publishable-key"}, found
-    return found
+    found = dict(re.findall(r'data-(start-url|csrf|publishable-key)="([^"]+)"', html))
+    assert set(found) == {"start-url", "csrf", "publishable-key"}, found
+    started = client.post(found["start-url"], json={}, headers={"X-CSRFToken": found["csrf"]})
+    assert started.status_code == 200, started.get_data(as_text=True)
+    body = started.get_json()
+    return {**found, "card-url": body["card_url"], "done-url": body["done_url"],
+            "payment-id": str(body["payment_id"])}
+
+
+def finish_payment(client: FlaskClient, form: dict[str, str]) -> dict[str, Any]:
+    """What the script does after Stripe.js: ask the server to check with Stripe."""
+    response = client.post(form["done-url"], json={}, headers={"X-CSRFToken": form["csrf"]})
+    assert response.status_code == 200, response.get_data(as_text=True)
+    return response.get_json()
 
 
 def card_token(localstripe: LocalStripe, number: str = VISA) -> str:

@@ -18,7 +18,9 @@ from tests.factories import make_cohort, make_enrollment, set_clock
 from tests.payments_helpers import (
     DECLINED,
     THREE_D_SECURE,
+    finish_payment,
     intent_event,
+    open_payment_page,
     pay_by_card,
     register,
     signed,
@@ -116,8 +118,8 @@ def test_the_amount_is_fixed_by_the_server_and_reused_on_reload(client, session,
     _, enrollment = _accepted(session)
     register(client, enrollment.status_token)
 
-    client.get(f"/a/{enrollment.status_token}/pay/deposit")
-    client.get(f"/a/{enrollment.status_token}/pay/deposit")
+    open_payment_page(client, enrollment.status_token, "deposit")
+    open_payment_page(client, enrollment.status_token, "deposit")
 
     payment = session.scalars(select(Payment)).one()
     assert payment.amount_cents == 10_000
@@ -160,9 +162,9 @@ def test_returning_from_stripe_js_confirms_early_and_the_webhook_then_does_nothi
     register(client, enrollment.status_token)
     _, _, form = pay_by_card(client, localstripe, enrollment.status_token, "deposit")
 
-    done = client.get(form["done-url"])
+    done = finish_payment(client, form)
 
-    assert done.status_code == 302
+    assert done["status"] == "succeeded"
     session.expire_all()
     assert session.get(Enrollment, enrollment.id).state == "registered"
     wait_until(session, lambda: _count(session, StripeEvent) >= 1)
@@ -222,7 +224,7 @@ def test_a_webhook_with_the_wrong_amount_is_refused_and_nothing_is_counted(
         client, session, localstripe, stripe_live):
     _, enrollment = _accepted(session)
     register(client, enrollment.status_token)
-    client.get(f"/a/{enrollment.status_token}/pay/deposit")
+    open_payment_page(client, enrollment.status_token, "deposit")
     payment = session.scalars(select(Payment)).one()
     intent = localstripe.client().v1.payment_intents.retrieve(payment.stripe_payment_intent_id)
     event = intent_event("evt_wrong_amount", intent)
@@ -241,7 +243,7 @@ def test_a_deposit_arriving_after_the_place_lapsed_is_recorded_and_refunded(
         app, client, session, localstripe, stripe_live):
     _, enrollment = _accepted(session)
     register(client, enrollment.status_token)
-    client.get(f"/a/{enrollment.status_token}/pay/deposit")
+    open_payment_page(client, enrollment.status_token, "deposit")
     payment = session.scalars(select(Payment)).one()
     set_clock(app, "2024-02-01T00:00:00Z")
     assert app.test_cli_runner().invoke(args=["cohort", "tick"]).exit_code == 0

@@ -87,11 +87,12 @@ def _close_account(session: Session, enrollment: Enrollment, refund_cents: int, 
     credit = balance(session, enrollment).cents
     if credit <= 0:
         return None
-    refers_to = session.scalars(
+    issued = session.scalars(
         select(Document).where(Document.enrollment_id == enrollment.id,
                                Document.kind.in_(("invoice", "receipt")))
-        .order_by(Document.kind.desc(), Document.id.desc())
-    ).first()
+    ).all()
+    # The credit note corrects the latest invoice, or the latest receipt if none was invoiced.
+    refers_to = max(issued, key=lambda d: (d.kind == "invoice", d.id), default=None)
     note = issue_document(session, enrollment, kind="credit_note", now=now, refers_to=refers_to,
                           reason=reason, lines=[(words, Money(credit, enrollment.cohort.currency))],
                           note=f"Refunded: {Money(refund_cents, enrollment.cohort.currency)}.")

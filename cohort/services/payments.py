@@ -56,6 +56,16 @@ def _payable(session: Session, enrollment: Enrollment, purpose: str, now: dateti
         raise PaymentRefused(f"Unknown payment “{purpose}”.")
 
 
+def payable_problem(session: Session, enrollment: Enrollment, purpose: str,
+                    now: datetime) -> str:
+    """Empty when `purpose` can be paid now, else why not."""
+    try:
+        _payable(session, enrollment, purpose, now)
+    except PaymentRefused as refused:
+        return refused.message
+    return ""
+
+
 def start_card_payment(session: Session, enrollment: Enrollment, purpose: str,
                        gateway: StripeGateway, now: datetime) -> Payment:
     """The pending card payment for `purpose`, creating its PaymentIntent once."""

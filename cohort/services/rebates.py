@@ -18,7 +18,7 @@ from cohort.money import Money
 from cohort.payments.gateway import StripeGateway
 from cohort.services.ledger import balance, post
 from cohort.services.locking import lock_row
-from cohort.services.refunds import execute_plan, plan_refund
+from cohort.services.refunds import execute_plan, plan_refund, succeeded_payments
 
 REBATE_STATES = ("registered", "invoiced", "paid", "participating", "completed")
 
@@ -64,7 +64,10 @@ def issue_rebate(session: Session, enrollment_id: int, *, gateway: StripeGateway
                           note=(enrollment.cohort.rebate_rule or {}).get("note", ""))
     post(session, enrollment, kind="credit", cents=-amount.cents, now=now, document_id=note.id,
          description=f"Rebate, credit note {note.display_number}")
-    to_refund = max(amount.cents - max(owed.cents, 0), 0)
+    # Whatever the rebate exceeds the balance by goes back to the card, up to what was paid;
+    # any rest stays as credit on the account, set against the next invoice.
+    refundable = sum(p.refundable_cents for p in succeeded_payments(session, enrollment))
+    to_refund = min(max(amount.cents - max(owed.cents, 0), 0), refundable)
     if to_refund:
         execute_plan(session, plan_refund(session, enrollment, to_refund), reason="rebate",
                      gateway=gateway, now=now)

@@ -67,10 +67,10 @@ def refund_payment(session: Session, payment: Payment, cents: int, *, reason: st
     if not 0 < cents <= payment.refundable_cents:
         raise RefundRefused(f"At most {Money(payment.refundable_cents, payment.currency)} "
                             f"can be refunded from payment {payment.id}.")
-    refund = Refund(payment_id=payment.id, enrollment_id=payment.enrollment_id,
-                    amount_cents=cents, currency=payment.currency, reason=reason,
-                    status="pending" if payment.method == "card" else "manual", created_at=now)
-    session.add(refund)
+    refund = Refund(enrollment_id=payment.enrollment_id, amount_cents=cents,
+                    currency=payment.currency, reason=reason, created_at=now,
+                    status="pending" if payment.method == "card" else "manual")
+    payment.refunds.append(refund)  # keeps `refundable_cents` true within the transaction
     session.flush()
     if payment.method == "card":
         if gateway is None or payment.stripe_payment_intent_id is None:

@@ -21,7 +21,12 @@ from cohort.models import Enrollment, Payment
 from cohort.payments.gateway import stripe_gateway
 from cohort.services import ServiceError
 from cohort.services.cancellation import CANCELLABLE_STATES, cancel_enrollment, cancellation_quote
-from cohort.services.payments import amount_due, record_card_payment, start_card_payment
+from cohort.services.payments import (
+    amount_due,
+    payable_problem,
+    record_card_payment,
+    start_card_payment,
+)
 from cohort.services.registration import (
     BillingDetails,
     registration_of,
@@ -83,17 +88,37 @@ def register(token: str) -> Response | str | tuple[str, int]:
 
 @bp.get("/<token>/pay/<purpose>")
 def pay(token: str, purpose: str) -> str | tuple[str, int]:
-    """The card page: the amount is fixed on the server; Stripe.js takes the card."""
+    """The card page (changes nothing): the amount is the server's; Stripe.js takes the card."""
     enrollment = _enrollment_or_404(token)
     if purpose not in PURPOSES:
         abort(404)
-    payment = start_card_payment(db.session, enrollment, purpose, stripe_gateway(), now())
-    db.session.commit()
+    problem = payable_problem(db.session, enrollment, purpose, now())
+    if problem:
+        return render_template("applicant/closed.html", enrollment=enrollment, token=token,
+                               message=problem), 409
     return render_template(
         "applicant/pay.html", enrollment=enrollment, cohort=enrollment.cohort, token=token,
-        payment=payment, purpose=purpose, amount=amount_due(db.session, enrollment, purpose),
+        purpose=purpose, amount=amount_due(db.session, enrollment, purpose),
         stripe_js=current_app.config["STRIPE_JS_URL"],
         publishable_key=current_app.config["STRIPE_PUBLISHABLE_KEY"])
+
+
+@bp.post("/<token>/pay/<purpose>/start")
+def start_payment(token: str, purpose: str) -> tuple[Response, int] | Response:
+    """Create (or reuse) the PaymentIntent for exactly what is due. JSON out."""
+    enrollment = _enrollment_or_404(token)
+    if purpose not in PURPOSES:
+        abort(404)
+    try:
+        payment = start_card_payment(db.session, enrollment, purpose, stripe_gateway(), now())
+    except ServiceError as refused:
+        db.session.rollback()
+        return jsonify(error=refused.message), refused.status_code
+    db.session.commit()
+    return jsonify(
+        payment_id=payment.id, amount_cents=payment.amount_cents, currency=payment.currency,
+        card_url=url_for("registration.pay_with_card", token=token, payment_id=payment.id),
+        done_url=url_for("registration.payment_done", token=token, payment_id=payment.id))
 
 
 @bp.post("/<token>/pay/<int:payment_id>/card")
@@ -117,9 +142,9 @@ def pay_with_card(token: str, payment_id: int) -> tuple[Response, int] | Respons
     return jsonify(status=intent.status, client_secret=intent.client_secret)
 
 
-@bp.get("/<token>/pay/<int:payment_id>/done")
+@bp.post("/<token>/pay/<int:payment_id>/done")
 def payment_done(token: str, payment_id: int) -> Response:
-    """Back from Stripe.js: ask Stripe ourselves (never trust the browser) and show the state."""
+    """After Stripe.js: ask Stripe ourselves (never trust the browser); JSON with the state."""
     enrollment = _enrollment_or_404(token)
     payment = db.session.get(Payment, payment_id)
     if payment is None or payment.enrollment_id != enrollment.id:
@@ -133,7 +158,8 @@ def payment_done(token: str, payment_id: int) -> Response:
             db.session.commit()
     flash("Thank you: your payment is confirmed." if payment.status == "succeeded" else
           "Your payment is processing; this page updates once Stripe confirms it.", "success")
-    return redirect(url_for("applicant.status", token=token))
+    return jsonify(status=payment.status,
+                   next_url=url_for("applicant.status", token=token))
 
 
 @bp.route("/<token>/cancel", methods=["GET", "POST"])
