@@ -19,6 +19,7 @@ from cohort.views import (
     applicant,
     dev,
     errors,
+    finance,
     public,
     registration,
     staff,
@@ -64,6 +65,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(staff.bp)
     app.register_blueprint(registration.bp)
     app.register_blueprint(stripe_webhook.bp)
+    app.register_blueprint(finance.bp)
     errors.init_app(app)
     cli.init_app(app)
     users_cli.init_app(app)

@@ -1,0 +1,95 @@
+"""Exports for the accountant: a CSV of documents, and a ZIP of their PDFs rendered on all cores."""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import zipfile
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from typing import Any
+
+from cohort.schedule import local
+from cohort.services.finance import DocumentRow
+
+CSV_COLUMNS = ["number", "type", "date", "buyer", "organisation", "country", "tax id",
+               "currency", "net", "paid", "balance", "refers to", "status", "stripe ids"]
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(value: object) -> str:
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(FORMULA_STARTS) and not _is_amount(text) else text
+
+
+def _is_amount(text: str) -> bool:
+    return text.startswith("-") and text[1:].replace(".", "", 1).isdigit()
+
+
+def _decimal(cents: int) -> str:
+    sign = "-" if cents < 0 else ""
+    return f"{sign}{abs(cents) // 100}.{abs(cents) % 100:02d}"
+
+
+def documents_csv(rows: Iterable[DocumentRow]) -> str:
+    """One line per document, amounts as plain decimals (no symbols), dates in the cohort zone."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(CSV_COLUMNS)
+    for row in rows:
+        d = row.document
+        zone = d.enrollment.cohort.time_zone
+        writer.writerow([_cell(v) for v in (
+            d.display_number, d.kind.replace("_", " "), local(d.issued_at, zone).date().isoformat(),
+            d.buyer.get("name", ""), d.buyer.get("organisation", ""), d.buyer.get("country", ""),
+            d.buyer.get("tax_id", ""), d.currency, _decimal(d.total_cents),
+            _decimal(row.paid.cents), _decimal(row.balance_due.cents),
+            d.refers_to.display_number if d.refers_to else "", row.status, row.stripe_ids,
+        )])
+    return out.getvalue()
+
+
+_worker_app: Any = None
+
+
+def _start_worker(config: dict[str, Any]) -> None:
+    """Each process builds its own app (and database connection) once."""
+    global _worker_app
+    from app import create_app
+
+    _worker_app = create_app(config)
+
+
+def _render(document_id: int, paper: str) -> tuple[str, bytes]:
+    from cohort.invoices.rendering import render_by_id
+
+    with _worker_app.app_context():
+        return render_by_id(document_id, paper)
+
+
+def export_zip(document_ids: Sequence[int], out: Any, *, config: dict[str, Any],
+               paper: str = "A4", workers: int | None = None,
+               progress: Callable[[int], None] | None = None) -> int:
+    """Render the documents' PDFs on every core into a ZIP at `out` (path or file object)."""
+    workers = workers or os.cpu_count() or 1
+    count = 0
+    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        if workers == 1:
+            _start_worker(config)
+            results: Iterable[tuple[str, bytes]] = (_render(i, paper) for i in document_ids)
+            for name, data in results:
+                archive.writestr(name, data)
+                count += 1
+                if progress:
+                    progress(1)
+            return count
+        with ProcessPoolExecutor(max_workers=workers, initializer=_start_worker,
+                                 initargs=(config,)) as pool:
+            for name, data in pool.map(_render, document_ids, [paper] * len(document_ids),
+                                       chunksize=8):
+                archive.writestr(name, data)
+                count += 1
+                if progress:
+                    progress(1)
+    return count

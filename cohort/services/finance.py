@@ -1,0 +1,227 @@
+"""The finance desk: documents with their status, balances, payments, reconciliation."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, selectinload
+
+from cohort.invoices.issuing import issue_document
+from cohort.models import Cohort, Document, Enrollment, LedgerEntry, Payment, Refund
+from cohort.money import Money
+from cohort.payments.gateway import PaymentProviderError, StripeGateway
+from cohort.services import ServiceError
+from cohort.services.ledger import post
+from cohort.services.locking import lock_row
+
+KIND_LABELS = {"receipt": "Receipt", "invoice": "Invoice", "credit_note": "Credit note"}
+STATUSES = ("paid", "outstanding", "overdue", "issued")
+
+
+@dataclass(frozen=True)
+class DocumentFilter:
+    """What finance asked to see."""
+
+    cohort: str = ""
+    kind: str = ""
+    status: str = ""
+    issued_from: datetime | None = None
+    issued_to: datetime | None = None
+    country: str = ""
+
+
+@dataclass(frozen=True)
+class DocumentRow:
+    """A document with what finance needs beside it."""
+
+    document: Document
+    status: str
+    paid: Money
+    balance_due: Money
+    stripe_ids: str
+
+
+@dataclass
+class DocumentReport:
+    """The rows and their totals per currency and kind."""
+
+    rows: list[DocumentRow]
+    totals: dict[tuple[str, str], int] = field(default_factory=dict)
+
+
+def _balances(session: Session, enrollment_ids: set[int]) -> dict[int, int]:
+    if not enrollment_ids:
+        return {}
+    rows = session.execute(
+        select(LedgerEntry.enrollment_id, func.sum(LedgerEntry.amount_cents))
+        .where(LedgerEntry.enrollment_id.in_(enrollment_ids))
+        .group_by(LedgerEntry.enrollment_id)
+    ).all()
+    return {eid: int(total) for eid, total in rows}
+
+
+def _stripe_ids(session: Session, enrollment_ids: set[int]) -> dict[int, list[str]]:
+    ids: dict[int, list[str]] = defaultdict(list)
+    if not enrollment_ids:
+        return ids
+    for payment in session.scalars(
+            select(Payment).where(Payment.enrollment_id.in_(enrollment_ids),
+                                  Payment.stripe_payment_intent_id.is_not(None),
+                                  Payment.status == "succeeded")):
+        ids[payment.enrollment_id].append(payment.stripe_payment_intent_id or "")
+    for refund in session.scalars(
+            select(Refund).where(Refund.enrollment_id.in_(enrollment_ids),
+                                 Refund.stripe_refund_id.is_not(None))):
+        ids[refund.enrollment_id].append(refund.stripe_refund_id or "")
+    return ids
+
+
+def document_amounts(document: Document, balance_cents: int, now: datetime) -> tuple[str, int,
+                                                                                       int]:
+    """(status, paid cents, balance due cents) of a document given its enrollment's balance."""
+    if document.kind == "receipt":
+        return "paid", document.total_cents, 0
+    if document.kind == "credit_note":
+        return "issued", 0, 0
+    due = min(max(balance_cents, 0), document.total_cents)
+    paid = document.total_cents - due
+    if due == 0:
+        return "paid", paid, 0
+    overdue = document.due_at is not None and document.due_at < now
+    return ("overdue" if overdue else "outstanding"), paid, due
+
+
+def document_report(session: Session, wanted: DocumentFilter, now: datetime) -> DocumentReport:
+    """Documents matching the filter (a fixed number of queries), newest first, with totals."""
+    stmt = (select(Document).join(Document.enrollment).join(Enrollment.cohort)
+            .options(selectinload(Document.enrollment).selectinload(Enrollment.cohort),
+                     selectinload(Document.refers_to))
+            .order_by(Document.issued_at.desc(), Document.id.desc()))
+    if wanted.cohort:
+        stmt = stmt.where(Cohort.slug == wanted.cohort)
+    if wanted.kind in KIND_LABELS:
+        stmt = stmt.where(Document.kind == wanted.kind)
+    if wanted.issued_from is not None:
+        stmt = stmt.where(Document.issued_at >= wanted.issued_from)
+    if wanted.issued_to is not None:
+        stmt = stmt.where(Document.issued_at < wanted.issued_to)
+    documents = [d for d in session.scalars(stmt)
+                 if not wanted.country or d.buyer.get("country") == wanted.country]
+    enrollment_ids = {d.enrollment_id for d in documents}
+    balances = _balances(session, enrollment_ids)
+    stripe_ids = _stripe_ids(session, enrollment_ids)
+    report = DocumentReport(rows=[])
+    for document in documents:
+        status, paid, due = document_amounts(document, balances.get(document.enrollment_id, 0),
+                                             now)
+        if wanted.status in STATUSES and status != wanted.status:
+            continue
+        report.rows.append(DocumentRow(document, status, Money(paid, document.currency),
+                                       Money(due, document.currency),
+                                       " ".join(stripe_ids.get(document.enrollment_id, []))))
+        key = (document.currency, document.kind)
+        report.totals[key] = report.totals.get(key, 0) + document.total_cents
+    return report
+
+
+@dataclass(frozen=True)
+class OutstandingRow:
+    """Someone who owes money, and by when."""
+
+    enrollment: Enrollment
+    balance: Money
+    due_at: datetime | None
+
+
+def outstanding_balances(session: Session) -> list[OutstandingRow]:
+    """Every enrollment with a positive balance, earliest due first."""
+    owing = session.execute(
+        select(LedgerEntry.enrollment_id, func.sum(LedgerEntry.amount_cents))
+        .group_by(LedgerEntry.enrollment_id)
+        .having(func.sum(LedgerEntry.amount_cents) > 0)
+    ).all()
+    if not owing:
+        return []
+    amounts = {eid: int(total) for eid, total in owing}
+    enrollments = session.scalars(
+        select(Enrollment).where(Enrollment.id.in_(amounts))
+        .options(selectinload(Enrollment.person), selectinload(Enrollment.cohort))).all()
+    due = dict(session.execute(
+        select(Document.enrollment_id, func.max(Document.due_at))
+        .where(Document.enrollment_id.in_(amounts), Document.kind == "invoice")
+        .group_by(Document.enrollment_id)).all())
+    rows = [OutstandingRow(e, Money(amounts[e.id], e.cohort.currency), due.get(e.id))
+            for e in enrollments]
+    far = datetime.max.replace(tzinfo=None)
+    return sorted(rows, key=lambda r: (r.due_at.replace(tzinfo=None) if r.due_at else far))
+
+
+def payments_and_refunds(session: Session) -> tuple[list[Payment], list[Refund]]:
+    """All payments and refunds, newest first."""
+    payments = session.scalars(select(Payment).options(selectinload(Payment.enrollment)
+                                                       .selectinload(Enrollment.person))
+                               .order_by(Payment.id.desc())).all()
+    refunds = session.scalars(select(Refund).order_by(Refund.id.desc())).all()
+    return list(payments), list(refunds)
+
+
+@dataclass(frozen=True)
+class Reconciliation:
+    """One card payment as we record it and as Stripe reports it."""
+
+    payment: Payment
+    stripe_status: str
+    stripe_amount: int | None
+    differences: tuple[str, ...]
+
+
+def reconcile(session: Session, gateway: StripeGateway) -> list[Reconciliation]:
+    """Each card payment's Stripe id and state, and what differs from our record."""
+    rows = []
+    for payment in session.scalars(
+            select(Payment).where(Payment.method == "card",
+                                  Payment.stripe_payment_intent_id.is_not(None))
+            .order_by(Payment.id)):
+        try:
+            intent = gateway.retrieve_intent(payment.stripe_payment_intent_id or "")
+        except PaymentProviderError:
+            rows.append(Reconciliation(payment, "unreachable", None,
+                                       ("Stripe did not answer for this payment",)))
+            continue
+        differences = []
+        if intent.amount != payment.amount_cents or intent.currency != payment.currency:
+            differences.append(f"amount: ours {payment.amount}, Stripe "
+                               f"{Money(intent.amount, intent.currency)}")
+        ours_paid = payment.status == "succeeded"
+        if ours_paid != (intent.status == "succeeded"):
+            differences.append(f"state: ours {payment.status}, Stripe {intent.status}")
+        rows.append(Reconciliation(payment, intent.status, intent.amount, tuple(differences)))
+    return rows
+
+
+class CreditRefused(ServiceError):
+    """A manual credit note that cannot be issued."""
+
+    status_code = 422
+
+
+def issue_manual_credit(session: Session, enrollment: Enrollment, *, amount: Money, reason: str,
+                        actor: str, now: datetime) -> Document:
+    """A credit note for a correction, referring to the latest invoice or receipt."""
+    enrollment = lock_row(session, Enrollment, enrollment.id)
+    if amount.currency != enrollment.cohort.currency or amount.cents <= 0:
+        raise CreditRefused(f"Give a positive amount in {enrollment.cohort.currency}.")
+    issued = session.scalars(select(Document).where(
+        Document.enrollment_id == enrollment.id, Document.kind.in_(("invoice", "receipt")))).all()
+    refers_to = max(issued, key=lambda d: (d.kind == "invoice", d.id), default=None)
+    if refers_to is None:
+        raise CreditRefused("There is no invoice or receipt to correct.")
+    note = issue_document(session, enrollment, kind="credit_note", now=now, refers_to=refers_to,
+                          reason="correction", lines=[(f"Correction: {reason}", amount)],
+                          note=f"Issued by {actor}")
+    post(session, enrollment, kind="credit", cents=-amount.cents, now=now, document_id=note.id,
+         description=f"Credit note {note.display_number}: {reason}")
+    return note

@@ -1,0 +1,165 @@
+"""The finance desk at /finance/: documents, balances, payments, reconciliation, exports."""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_login import current_user
+from sqlalchemy import select
+
+from cohort.auth.roles import role_required
+from cohort.clock import now
+from cohort.extensions import db
+from cohort.invoices.export import documents_csv
+from cohort.models import Cohort, Enrollment
+from cohort.money import Money
+from cohort.payments.gateway import stripe_gateway
+from cohort.services.finance import (
+    KIND_LABELS,
+    DocumentFilter,
+    document_report,
+    issue_manual_credit,
+    outstanding_balances,
+    payments_and_refunds,
+    reconcile,
+)
+from cohort.services.payments import record_offline_payment
+from cohort.services.status import account
+from forms.cohort_settings import parse_cents
+from forms.finance import CreditNoteForm, DocumentFilterForm, OfflinePaymentForm
+
+bp = Blueprint("finance", __name__, url_prefix="/finance")
+DESK_ZONE = "America/Los_Angeles"  # dates in the filter are days in the seller's zone
+
+
+def _filter_form() -> tuple[DocumentFilterForm, DocumentFilter]:
+    slugs = list(db.session.scalars(select(Cohort.slug).order_by(Cohort.slug)))
+    form = DocumentFilterForm(request.args, cohorts=slugs)
+    form.validate()
+    zone = ZoneInfo(DESK_ZONE)
+    start = form.issued_from.data if not form.issued_from.errors else None
+    end = form.issued_to.data if not form.issued_to.errors else None
+    return form, DocumentFilter(
+        cohort=form.cohort.data or "", kind=form.kind.data or "", status=form.status.data or "",
+        issued_from=datetime.combine(start, time(0), tzinfo=zone) if start else None,
+        issued_to=datetime.combine(end + timedelta(days=1), time(0), tzinfo=zone) if end else None,
+        country=form.country.data or "")
+
+
+def _actor() -> str:
+    return f"staff:{current_user.email}"
+
+
+@bp.get("/")
+@role_required("finance")
+def desk() -> str:
+    """Documents filtered by cohort, type, status, dates and country, with totals."""
+    form, wanted = _filter_form()
+    report = document_report(db.session, wanted, now())
+    return render_template("finance/desk.html", form=form, report=report, kinds=KIND_LABELS,
+                           query=request.query_string.decode())
+
+
+@bp.get("/documents.csv")
+@role_required("finance")
+def export_csv() -> Response:
+    """The filtered documents as the accountant's CSV."""
+    _, wanted = _filter_form()
+    response = make_response(documents_csv(document_report(db.session, wanted, now()).rows))
+    response.headers["Content-Type"] = "text/csv; charset=utf-8"
+    response.headers["Content-Disposition"] = 'attachment; filename="documents.csv"'
+    return response
+
+
+@bp.get("/balances")
+@role_required("finance")
+def balances() -> str:
+    """Who owes what, by when."""
+    return render_template("finance/balances.html", rows=outstanding_balances(db.session),
+                           now=now())
+
+
+@bp.get("/payments")
+@role_required("finance")
+def payments() -> str:
+    """Every payment and refund with its Stripe id and state."""
+    paid, refunded = payments_and_refunds(db.session)
+    return render_template("finance/payments.html", payments=paid, refunds=refunded)
+
+
+@bp.get("/reconciliation")
+@role_required("finance")
+def reconciliation() -> str:
+    """Our card payments against Stripe's records."""
+    rows = reconcile(db.session, stripe_gateway())
+    return render_template("finance/reconciliation.html", rows=rows,
+                           differing=sum(1 for r in rows if r.differences))
+
+
+def _enrollment_or_404(enrollment_id: int) -> Enrollment:
+    enrollment = db.session.get(Enrollment, enrollment_id)
+    if enrollment is None:
+        abort(404, description="There is no such enrollment.")
+    return enrollment
+
+
+@bp.get("/enrollments/<int:enrollment_id>")
+@role_required("finance")
+def enrollment_account(enrollment_id: int) -> str:
+    """One participant's account: statement, payments, refunds, documents, actions."""
+    enrollment = _enrollment_or_404(enrollment_id)
+    return render_template("finance/account.html", enrollment=enrollment,
+                           money=account(db.session, enrollment),
+                           payment_form=OfflinePaymentForm(prefix="pay"),
+                           credit_form=CreditNoteForm(prefix="credit"))
+
+
+@bp.post("/enrollments/<int:enrollment_id>/payments")
+@role_required("finance")
+def record_payment(enrollment_id: int) -> Response | tuple[str, int]:
+    """Record a bank transfer with its reference."""
+    enrollment = _enrollment_or_404(enrollment_id)
+    form = OfflinePaymentForm(prefix="pay")
+    if not form.validate_on_submit():
+        return render_template("finance/account.html", enrollment=enrollment,
+                               money=account(db.session, enrollment), payment_form=form,
+                               credit_form=CreditNoteForm(prefix="credit")), 422
+    amount = Money(parse_cents(form.amount.data), enrollment.cohort.currency)
+    record_offline_payment(db.session, enrollment, amount=amount,
+                           reference=form.reference.data.strip(), actor=_actor(), now=now())
+    db.session.commit()
+    flash(f"Recorded {amount} ({form.reference.data.strip()}).", "success")
+    return redirect(url_for("finance.enrollment_account", enrollment_id=enrollment.id))
+
+
+@bp.post("/enrollments/<int:enrollment_id>/credit-notes")
+@role_required("finance")
+def credit_note(enrollment_id: int) -> Response | tuple[str, int]:
+    """Issue a manual credit note with a reason."""
+    enrollment = _enrollment_or_404(enrollment_id)
+    form = CreditNoteForm(prefix="credit")
+    if not form.validate_on_submit():
+        return render_template("finance/account.html", enrollment=enrollment,
+                               money=account(db.session, enrollment),
+                               payment_form=OfflinePaymentForm(prefix="pay"),
+                               credit_form=form), 422
+    amount = Money(parse_cents(form.credit_amount.data), enrollment.cohort.currency)
+    note = issue_manual_credit(db.session, enrollment, amount=amount,
+                               reason=form.reason.data.strip(), actor=_actor(), now=now())
+    db.session.commit()
+    flash(f"Credit note {note.display_number} issued for {amount}.", "success")
+    current_app.logger.info("credit note %s by %s", note.display_number, _actor())
+    return redirect(url_for("finance.enrollment_account", enrollment_id=enrollment.id))

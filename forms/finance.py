@@ -1,0 +1,64 @@
+"""Finance desk forms: the document filter (GET), offline payments and manual credit notes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_wtf import FlaskForm
+from wtforms import DateField, SelectField, StringField
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
+
+from cohort.countries import country_choices
+from forms.application import options
+from forms.cohort_settings import parse_cents
+
+
+class DocumentFilterForm(FlaskForm):
+    """Which documents to list (a GET form: it changes nothing)."""
+
+    class Meta:
+        csrf = False
+
+    cohort = SelectField("Cohort", validate_choice=False)
+    kind = SelectField("Type", validate_choice=False, choices=options([
+        ("", "All types"), ("invoice", "Invoices"), ("receipt", "Receipts"),
+        ("credit_note", "Credit notes")]))
+    status = SelectField("Status", validate_choice=False, choices=options([
+        ("", "Any status"), ("paid", "Paid"), ("outstanding", "Outstanding"),
+        ("overdue", "Overdue"), ("issued", "Issued (credit notes)")]))
+    issued_from = DateField("Issued from", validators=[Optional()])
+    issued_to = DateField("Issued to (inclusive)", validators=[Optional()])
+    country = SelectField("Buyer's country", validate_choice=False)
+
+    def __init__(self, *args: Any, cohorts: list[str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.cohort.choices = options([("", "All cohorts"), *((s, s) for s in cohorts)])
+        self.country.choices = options([("", "All countries"), *country_choices()])
+
+
+def _amount(form: FlaskForm, field: StringField) -> None:
+    try:
+        if parse_cents(field.data or "") <= 0:
+            raise ValueError("Please give an amount above zero.")
+    except ValueError as exc:
+        raise ValidationError(str(exc)) from None
+
+
+class OfflinePaymentForm(FlaskForm):
+    """A bank transfer received."""
+
+    amount = StringField("Amount received", validators=[
+        DataRequired(message="Please give the amount."), Length(max=20), _amount])
+    reference = StringField("Bank reference", validators=[
+        DataRequired(message="Please give the bank's reference."),
+        Length(max=200, message="Please keep the reference under 200 characters.")])
+
+
+class CreditNoteForm(FlaskForm):
+    """A correction: a credit note with a reason."""
+
+    credit_amount = StringField("Amount to credit", validators=[
+        DataRequired(message="Please give the amount."), Length(max=20), _amount])
+    reason = StringField("Reason (printed on the credit note)", validators=[
+        DataRequired(message="Please give a reason."),
+        Length(max=200, message="Please keep the reason under 200 characters.")])
