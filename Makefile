@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 STRIPE_PORT ?= 8420
 
-.PHONY: run test lint install clean
+.PHONY: run test lint install clean bench
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -49,6 +49,10 @@ run: $(STAMP)
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# `make bench`: an invoice PDF's render time against a bare WeasyPrint render (bench/bench_pdf.py).
+bench: $(STAMP)
+	$(BIN)/python bench/bench_pdf.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -1,0 +1,168 @@
+"""How long an invoice PDF takes, measured against a bare WeasyPrint render in the same run.
+
+    make bench          # or: .venv/bin/python bench/bench_pdf.py [--rounds N]
+
+Builds the app on a temporary SQLite database (migrated with flask_migrate.upgrade), issues one
+remainder invoice the way the tests do, then times, interleaved round by round so that machine
+noise hits both alike:
+  - baseline: `HTML(string="<p>x</p>").write_pdf()`, WeasyPrint with nothing of ours;
+  - invoice:  `render_document_pdf(invoice, …)`, template, stylesheet, logo, fonts and all,
+and prints each median, the invoice as a multiple of the baseline. Last, the hook for exporting
+1,000 documents (`bench_export`): timed when `cohort.invoices.export.export_zip` exists.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import statistics
+import sys
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from time import perf_counter
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("COHORT_ENV", "test")  # a throw-away database; no production settings
+os.environ.pop("COHORT_NOW", None)
+
+from flask import Flask  # noqa: E402
+from flask_migrate import upgrade  # noqa: E402
+from weasyprint import HTML  # noqa: E402
+
+from app import create_app  # noqa: E402
+from cohort.extensions import db  # noqa: E402
+from cohort.invoices.issuing import issue_document  # noqa: E402
+from cohort.invoices.pdf import render_document_pdf  # noqa: E402
+from cohort.models import Document, Enrollment  # noqa: E402
+from cohort.services.ledger import balance, post  # noqa: E402
+from tests.factories import make_cohort, make_enrollment, utc  # noqa: E402
+
+NOW = utc("2024-02-01T18:00:00Z")
+DUE = utc("2024-02-08T00:00:00Z")
+EXPORT_DOCUMENTS = 1_000
+
+
+def build_app(folder: Path) -> Flask:
+    """The app on a fresh SQLite file, migrated to head."""
+    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder / 'bench.sqlite3'}",
+                      "COHORT_ENV": "test", "TESTING": True})
+    with app.app_context():
+        upgrade()
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    return app
+
+
+def issue_invoice(enrollment: Enrollment) -> Document:
+    """A remainder invoice with its ledger entry, as confirming a cohort issues it."""
+    cohort = enrollment.cohort
+    invoice = issue_document(
+        db.session, enrollment, kind="invoice", now=NOW, due_at=DUE,
+        lines=[(f"{cohort.program.title} ({cohort.title})", cohort.price),
+               ("Deposit already paid", -cohort.deposit)],
+        note=cohort.rebate_rule["note"])
+    post(db.session, enrollment, kind="fee", cents=invoice.total_cents, now=NOW,
+         document_id=invoice.id, description=f"Invoice {invoice.display_number}")
+    return invoice
+
+
+def arrange() -> tuple[Enrollment, Document]:
+    """A registered enrollment (deposit paid by bank transfer) and its invoice."""
+    cohort = make_cohort(db.session, state="closed")
+    enrollment = make_enrollment(db.session, cohort, state="registered")
+    post(db.session, enrollment, kind="fee", cents=cohort.deposit_cents, description="Deposit",
+         now=NOW)
+    post(db.session, enrollment, kind="payment", cents=-cohort.deposit_cents,
+         description="Deposit paid", now=NOW)
+    invoice = issue_invoice(enrollment)
+    db.session.commit()
+    return enrollment, invoice
+
+
+def timed(action: Callable[[], Any]) -> float:
+    """Seconds one call takes."""
+    start = perf_counter()
+    action()
+    return perf_counter() - start
+
+
+def ms(seconds: float) -> str:
+    """'41.2 ms'."""
+    return f"{seconds * 1000:.1f} ms"
+
+
+def bench_renders(enrollment: Enrollment, invoice: Document, rounds: int) -> None:
+    """Median bare WeasyPrint render vs. median invoice render, interleaved."""
+    owed = balance(db.session, enrollment)
+    paid = invoice.total - owed
+
+    def bare() -> bytes:
+        return HTML(string="<p>x</p>").write_pdf()
+
+    def render() -> bytes:
+        return render_document_pdf(invoice, paper="A4", amount_paid=paid, balance_due=owed)
+
+    first = timed(render)  # the first render parses the stylesheet and loads the fonts
+    for _ in range(2):
+        bare()
+        render()
+    baseline, invoices = [], []
+    for _ in range(rounds):
+        baseline.append(timed(bare))
+        invoices.append(timed(render))
+    base, inv = statistics.median(baseline), statistics.median(invoices)
+    size = len(render())
+    print(f"bare WeasyPrint (HTML(string='<p>x</p>').write_pdf()): {ms(base)} median "
+          f"of {rounds}")
+    print(f"invoice render: {ms(inv)} median = {inv / base:.1f}× bare WeasyPrint ({ms(base)}); "
+          f"first render {ms(first)}; {size:,} bytes")
+
+
+def bench_export(app: Flask, enrollment: Enrollment) -> None:
+    """HOOK — export 1,000 documents, once `cohort.invoices.export.export_zip` is built.
+
+    Written against `export_zip(document_ids, out, *, config=…)` (PDFs rendered on every core
+    into a ZIP). If that signature changes, change the one call below.
+    """
+    try:
+        from cohort.invoices import export
+    except ImportError:
+        export = None
+    export_zip = getattr(export, "export_zip", None)
+    if export_zip is None:
+        print(f"export {EXPORT_DOCUMENTS:,} documents: not built yet "
+              "(cohort.invoices.export.export_zip)")
+        return
+    ids = [issue_invoice(enrollment).id for _ in range(EXPORT_DOCUMENTS)]
+    db.session.commit()
+    config = (export.worker_config(app.config) if hasattr(export, "worker_config")
+              else dict(app.config))
+    with tempfile.TemporaryFile() as out:
+        seconds = timed(lambda: export_zip(ids, out, config=config))
+        size = out.seek(0, os.SEEK_END)
+    print(f"export {len(ids):,} documents: {seconds:.1f} s = {ms(seconds / len(ids))} per "
+          f"document on {os.cpu_count()} core(s); ZIP {size / 1e6:.1f} MB")
+
+
+def main() -> None:
+    """Run the benchmark."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=30, help="timed renders of each kind")
+    parser.add_argument("--no-export", action="store_true", help="skip the 1,000-document export")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="cohort-bench-") as folder:
+        app = build_app(Path(folder))
+        with app.app_context():
+            enrollment, invoice = arrange()
+            bench_renders(enrollment, invoice, args.rounds)
+            if not args.no_export:
+                bench_export(app, enrollment)
+            db.session.remove()
+            db.engine.dispose()
+
+
+if __name__ == "__main__":
+    main()
