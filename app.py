@@ -14,6 +14,7 @@ from cohort.auth.roles import load_user
 from cohort.clock import Clock
 from cohort.config import load_config
 from cohort.extensions import csrf, db, login_manager, migrate
+from cohort.invoices import cli as finance_cli
 from cohort.payments import setup as payments_setup
 from cohort.views import (
     applicant,
@@ -69,4 +70,5 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     errors.init_app(app)
     cli.init_app(app)
     users_cli.init_app(app)
+    finance_cli.init_app(app)
     return app

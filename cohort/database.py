@@ -11,6 +11,9 @@ production.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from flask import Flask, has_request_context, request
@@ -29,10 +32,23 @@ def _sqlite_connect(dbapi_connection: Any, connection_record: Any) -> None:
     cursor.close()
 
 
+_READ_ONLY: ContextVar[bool] = ContextVar("cohort_read_only", default=False)
+
+
+@contextmanager
+def read_only() -> Iterator[None]:
+    """Transactions begun inside only read (e.g. rendering exports): they take no write lock."""
+    token = _READ_ONLY.set(True)
+    try:
+        yield
+    finally:
+        _READ_ONLY.reset(token)
+
+
 def _sqlite_begin(connection: Connection) -> None:
     # Safe requests (GET, HEAD) never write: a deferred read transaction blocks no writer.
-    read_only = has_request_context() and request.method in ("GET", "HEAD", "OPTIONS")
-    connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+    safe = has_request_context() and request.method in ("GET", "HEAD", "OPTIONS")
+    connection.exec_driver_sql("BEGIN" if safe or _READ_ONLY.get() else "BEGIN IMMEDIATE")
 
 
 def configure_sqlite(engine: Engine) -> None:

@@ -29,6 +29,8 @@ class TickReport:
     closed_cohorts: list[str] = field(default_factory=list)
     lapsed_enrollments: list[int] = field(default_factory=list)
     rebates: list[int] = field(default_factory=list)
+    started_cohorts: list[str] = field(default_factory=list)
+    finished_cohorts: list[str] = field(default_factory=list)
     mail_sent: int = 0
     mail_failed: int = 0
 
@@ -38,6 +40,7 @@ class TickReport:
             f"closed {len(self.closed_cohorts)} cohort(s) {self.closed_cohorts}, "
             f"lapsed {len(self.lapsed_enrollments)} enrollment(s), "
             f"rebated {len(self.rebates)} enrollment(s), "
+            f"started {self.started_cohorts}, finished {self.finished_cohorts}, "
             f"mail sent {self.mail_sent}, failed {self.mail_failed}"
         )
 
@@ -80,6 +83,37 @@ def lapse_unregistered(session: Session, now: datetime, report: TickReport) -> N
         session.commit()
 
 
+def _advance_cohorts(session: Session, now: datetime, *, from_state: str, event: str,
+                     member_states: tuple[str, ...], member_event: str,
+                     done: list[str]) -> None:
+    """Move cohorts whose time has come, and their members with them, one cohort per commit."""
+    due = session.scalars(select(Cohort.id).where(Cohort.state == from_state)).all()
+    session.rollback()
+    for cohort_id in due:
+        try:
+            cohort = change_cohort(session, cohort_id, event, actor=TICK_ACTOR, now=now,
+                                   reason="meeting time reached")
+        except TransitionRefused:
+            session.rollback()  # not time yet, or another tick did it
+            continue
+        for enrollment in list(cohort.enrollments):
+            if enrollment.state in member_states:
+                change_enrollment(session, enrollment.id, member_event, actor=TICK_ACTOR,
+                                  now=now, reason=f"cohort {cohort.state}")
+        done.append(cohort.slug)
+        session.commit()
+
+
+def start_and_finish_cohorts(session: Session, now: datetime, report: TickReport) -> None:
+    """Confirmed cohorts run from their first meeting; running ones finish after the last."""
+    _advance_cohorts(session, now, from_state="confirmed", event="start",
+                     member_states=("invoiced", "paid"), member_event="start",
+                     done=report.started_cohorts)
+    _advance_cohorts(session, now, from_state="running", event="finish",
+                     member_states=("participating",), member_event="complete",
+                     done=report.finished_cohorts)
+
+
 def issue_due_rebates(session: Session, now: datetime, gateway: StripeGateway | None,
                       report: TickReport) -> None:
     """Rebates owed since the first meeting started, each exactly once."""
@@ -104,6 +138,7 @@ def tick(session: Session, now: datetime, smtp: SmtpSettings | None,
     report = TickReport()
     close_due_cohorts(session, now, report)
     lapse_unregistered(session, now, report)
+    start_and_finish_cohorts(session, now, report)
     issue_due_rebates(session, now, gateway, report)
     if smtp is not None:
         report.mail_sent, report.mail_failed = deliver_due(session, smtp, now)

@@ -100,3 +100,29 @@ def test_two_ticks_at_once_close_and_lapse_each_thing_once(app, session):
     count = session.scalar(select(func.count()).select_from(AuditRecord))
     assert count == 3 + 9
     assert session.scalar(select(func.count()).select_from(OutboxMessage)) == 9 * 3
+
+
+def test_tick_runs_confirmed_cohorts_from_the_first_meeting_and_finishes_them(app, session):
+    cohort = make_cohort(session, state="confirmed")
+    paid = make_enrollment(session, cohort, state="paid")
+    owing = make_enrollment(session, cohort, state="invoiced")
+    cancelled = make_enrollment(session, cohort, state="cancelled")
+    session.commit()
+
+    set_clock(app, "2024-02-07T23:59:59Z")
+    _tick(app)
+    session.expire_all()
+    assert session.get(Cohort, cohort.id).state == "confirmed"
+
+    set_clock(app, "2024-02-08T00:00:00Z")
+    assert "started ['" in _tick(app)
+    session.expire_all()
+    assert session.get(Cohort, cohort.id).state == "running"
+    assert [session.get(Enrollment, e.id).state for e in (paid, owing, cancelled)] == [
+        "participating", "participating", "cancelled"]
+
+    set_clock(app, "2024-06-27T02:00:00Z")  # the last meeting ended at 19:00 Pacific
+    _tick(app)
+    session.expire_all()
+    assert session.get(Cohort, cohort.id).state == "finished"
+    assert session.get(Enrollment, paid.id).state == "completed"

@@ -68,13 +68,24 @@ def _render(document_id: int, paper: str) -> tuple[str, bytes]:
         return render_by_id(document_id, paper)
 
 
+def worker_config(config: Any) -> dict[str, Any]:
+    """The plain settings a worker process needs to build the same app."""
+    return {k: v for k, v in config.items()
+            if isinstance(v, str | int | float | bool | type(None))}
+
+
 def export_zip(document_ids: Sequence[int], out: Any, *, config: dict[str, Any],
-               paper: str = "A4", workers: int | None = None,
+               paper: str = "A4", workers: int | None = None, csv_text: str | None = None,
                progress: Callable[[int], None] | None = None) -> int:
-    """Render the documents' PDFs on every core into a ZIP at `out` (path or file object)."""
+    """Render the documents' PDFs on every core into a ZIP at `out` (path or file object).
+
+    With `csv_text`, the ZIP also holds it as documents.csv. Returns the number of PDFs.
+    """
     workers = workers or os.cpu_count() or 1
     count = 0
     with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        if csv_text is not None:
+            archive.writestr("documents.csv", csv_text)
         if workers == 1:
             _start_worker(config)
             results: Iterable[tuple[str, bytes]] = (_render(i, paper) for i in document_ids)

@@ -36,8 +36,12 @@ def retry_delay(attempts: int) -> timedelta:
     return min(timedelta(minutes=2 ** max(attempts - 1, 0)), timedelta(hours=6))
 
 
-def build_email(message: OutboxMessage, sender: str) -> EmailMessage:
-    """The RFC 5322 message for an outbox row."""
+Attachment = tuple[str, bytes]
+
+
+def build_email(message: OutboxMessage, sender: str,
+                attachments: list[Attachment] | None = None) -> EmailMessage:
+    """The RFC 5322 message for an outbox row, with PDF attachments."""
     email = EmailMessage()
     email["From"] = sender
     email["To"] = message.to_address
@@ -45,6 +49,8 @@ def build_email(message: OutboxMessage, sender: str) -> EmailMessage:
     email["Date"] = format_datetime(message.created_at)
     email["Message-ID"] = make_msgid(idstring=f"outbox-{message.id}")
     email.set_content(message.body_text)
+    for filename, data in attachments or []:
+        email.add_attachment(data, maintype="application", subtype="pdf", filename=filename)
     return email
 
 
@@ -97,6 +103,13 @@ def _record(session: Session, message_id: int, now: datetime, error: str | None)
     return error is None
 
 
+def render_attachment(document_id: int) -> Attachment:
+    """An issued document as a PDF attachment (needs the app context)."""
+    from cohort.invoices.rendering import render_by_id  # WeasyPrint loads only when needed
+
+    return render_by_id(document_id)
+
+
 def deliver_due(
     session: Session,
     settings: SmtpSettings,
@@ -119,8 +132,9 @@ def deliver_due(
         message = _claim(session, message_id, now)
         if message is None:
             continue
-        email = build_email(message, settings.sender)
         try:
+            email = build_email(message, settings.sender,
+                                [render_attachment(i) for i in message.attachments or []])
             send(settings, email)
         except Exception as exc:
             error: str | None = f"{type(exc).__name__}: {exc}"

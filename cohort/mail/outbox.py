@@ -34,9 +34,13 @@ def queue_mail(
     to: str,
     now: datetime,
     enrollment_id: int | None = None,
+    attachments: list[int] | None = None,
     **context: Any,
 ) -> OutboxMessage:
-    """Render the e-mail `kind` and queue it in the caller's transaction."""
+    """Render the e-mail `kind` and queue it in the caller's transaction.
+
+    `attachments` are ids of issued documents, attached as PDFs when the message is sent.
+    """
     subject, body = render_mail(kind, **context)
     message = OutboxMessage(
         created_at=now,
@@ -48,6 +52,7 @@ def queue_mail(
         status="queued",
         attempts=0,
         next_attempt_at=now,
+        attachments=list(attachments or []),
     )
     session.add(message)
     session.info.setdefault(PENDING_FLAG, []).append(message)

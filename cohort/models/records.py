@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text, event
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, event
 from sqlalchemy.orm import Mapped, mapped_column
 
 from cohort.models.base import Base, UTCInstant
@@ -61,3 +61,5 @@ class OutboxMessage(Base):
     claimed_until: Mapped[datetime | None] = mapped_column(UTCInstant(), nullable=True)
     last_error: Mapped[str] = mapped_column(Text, default="")
     sent_at: Mapped[datetime | None] = mapped_column(UTCInstant(), nullable=True)
+    # Issued documents attached as PDFs, rendered when the message is sent.
+    attachments: Mapped[list[int]] = mapped_column(JSON, default=list, server_default="[]")

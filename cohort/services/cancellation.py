@@ -118,7 +118,8 @@ def cancel_enrollment(session: Session, enrollment: Enrollment, *, quoted_cents:
     change_enrollment(session, enrollment.id, "cancel", actor=actor, now=now,
                       reason=quote.explanation)
     queue_mail(session, kind="enrollment_cancelled", to=enrollment.person.email, now=now,
-               enrollment_id=enrollment.id, enrollment=enrollment, cohort=enrollment.cohort,
+               enrollment_id=enrollment.id, attachments=[note.id] if note else [],
+               enrollment=enrollment, cohort=enrollment.cohort,
                person=enrollment.person, quote=quote, credit_note=note,
                status_url=status_url(enrollment.status_token))
     session.flush()

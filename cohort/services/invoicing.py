@@ -35,7 +35,8 @@ def invoice_remainder(session: Session, enrollment: Enrollment, *, now: datetime
     change_enrollment(session, enrollment.id, "invoice", actor=actor, now=now,
                       reason=f"invoice {invoice.display_number}")
     queue_mail(session, kind="invoice_issued", to=enrollment.person.email, now=now,
-               enrollment_id=enrollment.id, enrollment=enrollment, cohort=cohort,
+               enrollment_id=enrollment.id, attachments=[invoice.id],
+               enrollment=enrollment, cohort=cohort,
                person=enrollment.person, invoice=invoice, balance=balance(session, enrollment),
                status_url=status_url(enrollment.status_token))
     return invoice

@@ -148,7 +148,8 @@ def _succeed(session: Session, enrollment: Enrollment, payment: Payment,
         change_enrollment(session, enrollment.id, "pay", actor="system:payments", now=now,
                           reason=f"payment {payment.id}")
     queue_mail(session, kind="payment_receipt", to=enrollment.person.email, now=now,
-               enrollment_id=enrollment.id, enrollment=enrollment, cohort=enrollment.cohort,
+               enrollment_id=enrollment.id, attachments=[receipt.id],
+               enrollment=enrollment, cohort=enrollment.cohort,
                person=enrollment.person, payment=payment, receipt=receipt,
                balance=balance(session, enrollment), status_url=status_url(
                    enrollment.status_token),

@@ -73,7 +73,8 @@ def issue_rebate(session: Session, enrollment_id: int, *, gateway: StripeGateway
                      gateway=gateway, now=now)
     registration.rebate_issued_at = now
     queue_mail(session, kind="rebate_issued", to=enrollment.person.email, now=now,
-               enrollment_id=enrollment.id, enrollment=enrollment, cohort=enrollment.cohort,
+               enrollment_id=enrollment.id, attachments=[note.id],
+               enrollment=enrollment, cohort=enrollment.cohort,
                person=enrollment.person, amount=amount, credit_note=note,
                refunded=Money(to_refund, amount.currency), balance=balance(session, enrollment),
                status_url=status_url(enrollment.status_token))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -23,8 +24,10 @@ from sqlalchemy import select
 from cohort.auth.roles import role_required
 from cohort.clock import now
 from cohort.extensions import db
-from cohort.invoices.export import documents_csv
-from cohort.models import Cohort, Enrollment
+from cohort.invoices.download import pdf_response
+from cohort.invoices.export import documents_csv, export_zip, worker_config
+from cohort.invoices.pdf import PAPERS
+from cohort.models import Cohort, Document, Enrollment
 from cohort.money import Money
 from cohort.payments.gateway import stripe_gateway
 from cohort.services.finance import (
@@ -82,6 +85,33 @@ def export_csv() -> Response:
     response.headers["Content-Type"] = "text/csv; charset=utf-8"
     response.headers["Content-Disposition"] = 'attachment; filename="documents.csv"'
     return response
+
+
+@bp.get("/documents.zip")
+@role_required("finance")
+def export_zip_download() -> Response:
+    """The filtered documents' PDFs (and the CSV) in one ZIP, rendered on all cores."""
+    _, wanted = _filter_form()
+    rows = document_report(db.session, wanted, now()).rows
+    buffer = io.BytesIO()
+    export_zip([r.document.id for r in rows], buffer, csv_text=documents_csv(rows),
+               config=worker_config(current_app.config),
+               paper=request.args.get("paper", "A4") if request.args.get("paper") in PAPERS
+               else "A4")
+    response = make_response(buffer.getvalue())
+    response.headers["Content-Type"] = "application/zip"
+    response.headers["Content-Disposition"] = 'attachment; filename="documents.zip"'
+    return response
+
+
+@bp.get("/documents/<int:document_id>.pdf")
+@role_required("finance")
+def document_pdf_download(document_id: int) -> Response:
+    """Any document as a PDF."""
+    found = db.session.get(Document, document_id)
+    if found is None:
+        abort(404, description="There is no such document.")
+    return pdf_response(found, request.args.get("paper", "A4"))
 
 
 @bp.get("/balances")

@@ -17,7 +17,8 @@ from flask import (
 
 from cohort.clock import now
 from cohort.extensions import db
-from cohort.models import Enrollment, Payment
+from cohort.invoices.download import pdf_response
+from cohort.models import Document, Enrollment, Payment
 from cohort.payments.gateway import stripe_gateway
 from cohort.services import ServiceError
 from cohort.services.cancellation import CANCELLABLE_STATES, cancel_enrollment, cancellation_quote
@@ -160,6 +161,16 @@ def payment_done(token: str, payment_id: int) -> Response:
           "Your payment is processing; this page updates once Stripe confirms it.", "success")
     return jsonify(status=payment.status,
                    next_url=url_for("applicant.status", token=token))
+
+
+@bp.get("/<token>/documents/<int:document_id>.pdf")
+def document(token: str, document_id: int) -> Response:
+    """One of the applicant's own documents as a PDF (A4, or US Letter with ?paper=Letter)."""
+    enrollment = _enrollment_or_404(token)
+    found = db.session.get(Document, document_id)
+    if found is None or found.enrollment_id != enrollment.id:
+        abort(404, description="There is no such document.")
+    return pdf_response(found, request.args.get("paper", "A4"))
 
 
 @bp.route("/<token>/cancel", methods=["GET", "POST"])

@@ -1,0 +1,61 @@
+"""`flask --app app finance export --cohort SLUG --out PATH [--from DATE --to DATE]`."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+from sqlalchemy import select
+
+from cohort.clock import now
+from cohort.extensions import db
+from cohort.invoices.export import documents_csv, export_zip, worker_config
+from cohort.models import Cohort
+from cohort.services.finance import DocumentFilter, document_report
+
+group = AppGroup("finance", help="Finance exports.")
+
+
+def _day(value: str | None, zone: ZoneInfo, *, after: bool = False) -> datetime | None:
+    if not value:
+        return None
+    try:
+        day = date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a date like 2024-01-31") from None
+    return datetime.combine(day + timedelta(days=1 if after else 0), time(0), tzinfo=zone)
+
+
+@group.command("export")
+@click.option("--cohort", "slug", required=True, help="The cohort's address, e.g. cop-2024.")
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="The ZIP to write (PDFs and documents.csv).")
+@click.option("--from", "start", default=None, help="Issued on or after this day (YYYY-MM-DD).")
+@click.option("--to", "end", default=None, help="Issued on or before this day (YYYY-MM-DD).")
+@click.option("--paper", type=click.Choice(["A4", "Letter"]), default="A4")
+@click.option("--workers", type=int, default=None, help="Processes (default: every core).")
+def export_command(slug: str, out: Path, start: str | None, end: str | None, paper: str,
+                   workers: int | None) -> None:
+    """Every document of a cohort as PDFs plus the accountant's CSV, in one ZIP."""
+    cohort = db.session.scalars(select(Cohort).where(Cohort.slug == slug)).one_or_none()
+    if cohort is None:
+        raise click.ClickException(f"There is no cohort {slug!r}.")
+    zone = ZoneInfo(cohort.time_zone)
+    wanted = DocumentFilter(cohort=slug, issued_from=_day(start, zone),
+                            issued_to=_day(end, zone, after=True))
+    rows = document_report(db.session, wanted, now()).rows
+    db.session.rollback()
+    with click.progressbar(length=len(rows), label=f"Rendering {len(rows)} PDFs") as bar:
+        count = export_zip([r.document.id for r in rows], out, csv_text=documents_csv(rows),
+                           config=worker_config(current_app.config), paper=paper,
+                           workers=workers, progress=bar.update)
+    click.echo(f"Wrote {count} documents and documents.csv to {out}")
+
+
+def init_app(app: Flask) -> None:
+    """Register the command group."""
+    app.cli.add_command(group)
