@@ -50,9 +50,13 @@ test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-# `make bench`: an invoice PDF's render time against a bare WeasyPrint render (bench/bench_pdf.py).
+# `make bench` (README, "Benchmarks"): an invoice PDF's render time against a bare WeasyPrint
+# render (bench/bench_pdf.py), then the service under gunicorn on PostgreSQL against a bare
+# Flask + SQLAlchemy app (bench/bench_http.py; BENCH_DATABASE_URL, default the tests' server).
 bench: $(STAMP)
+	$(BIN)/pip install --quiet -e '.[test,bench]'
 	$(BIN)/python bench/bench_pdf.py
+	$(BIN)/python bench/bench_http.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -1,0 +1,107 @@
+"""The review queue costs a fixed number of SQL statements, whether it lists 10 or 1,000 rows.
+
+1,000 is past the 500 keys SQLAlchemy's `selectinload` puts in one IN list, so eager loading
+that grows with the number of rows shows up here as extra statements.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import UTC, datetime
+
+from flask import g
+from sqlalchemy import event, func, insert, select
+
+from cohort.extensions import db
+from cohort.models import ApplicationAnswers, Enrollment, Person
+from cohort.models.review import Review
+from cohort.services.applications import new_status_token
+from tests.console_helpers import sign_in
+from tests.factories import application_data, make_cohort, make_staff
+
+SUBMITTED = datetime(2024, 1, 5, tzinfo=UTC)
+
+
+def _add_applications(session, cohort_id: int, reviewer_id: int, how_many: int) -> None:
+    """`how_many` submitted applications, each reviewed by `reviewer_id`, by Core executemany."""
+    answers = application_data().__dict__
+    tag = uuid.uuid4().hex[:8]
+    people = [{"email": f"leader-{tag}-{n}@example.org",
+               "email_normalized": f"leader-{tag}-{n}@example.org",
+               "name": f"Leader {tag} {n}", "created_at": SUBMITTED} for n in range(how_many)]
+    conn = session.connection()
+    person_ids = conn.execute(
+        insert(Person.__table__).returning(Person.__table__.c.id, sort_by_parameter_order=True),
+        people).scalars().all()
+    enrollment_ids = conn.execute(
+        insert(Enrollment.__table__).returning(Enrollment.__table__.c.id,
+                                               sort_by_parameter_order=True),
+        [{"cohort_id": cohort_id, "person_id": person_id, "state": "submitted",
+          "status_token": new_status_token(), "time_zone": answers["time_zone"],
+          "country": answers["country"], "submitted_at": SUBMITTED,
+          "state_changed_at": SUBMITTED} for person_id in person_ids]).scalars().all()
+    fields = {k: v for k, v in answers.items() if k != "email"}
+    conn.execute(insert(ApplicationAnswers.__table__),
+                 [{**fields, "full_name": person["name"], "enrollment_id": enrollment_id,
+                   "form_version": 1} for person, enrollment_id in zip(people, enrollment_ids,
+                                                                       strict=True)])
+    conn.execute(insert(Review.__table__),
+                 [{"enrollment_id": enrollment_id, "reviewer_id": reviewer_id,
+                   "recommendation": ("accept", "waitlist", "decline")[n % 3], "note": "",
+                   "created_at": SUBMITTED, "updated_at": SUBMITTED}
+                  for n, enrollment_id in enumerate(enrollment_ids)])
+    session.commit()
+
+
+def _summary(statement: str) -> str:
+    """One line per statement: its start, and how many values an IN list carries."""
+    flat = " ".join(statement.split())
+    markers = flat.count("?") + flat.count("%(") + flat.count("%s")
+    return f"  {flat[:90]}… ({markers} parameters)"
+
+
+def _statements_of_one_load(session, client, url: str) -> tuple[list[str], str]:
+    """Every statement one GET of `url` sends, starting, like any request, from a new session.
+
+    The tests' app context outlives requests, so its session and Flask-Login's cached user
+    (kept in `g`) are dropped first: both loads then start as a real request does.
+    """
+    session.remove()
+    g.pop("_login_user", None)
+    statements: list[str] = []
+
+    def count(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        response = client.get(url)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+    assert response.status_code == 200, response.get_data(as_text=True)[:500]
+    return statements, response.get_data(as_text=True)
+
+
+def test_the_review_queue_issues_the_same_queries_for_10_and_1000_applications(
+        app, client, session):
+    cohort = make_cohort(session)
+    reviewer = make_staff(session, role="facilitator", email="reviewer@example.org",
+                          name="Rita Reviewer")
+    session.commit()
+    cohort_id, reviewer_id = cohort.id, reviewer.id
+    url = f"/staff/cohorts/{cohort.slug}/applications"
+    sign_in(client, "reviewer@example.org")
+
+    _add_applications(session, cohort_id, reviewer_id, 10)
+    few, few_page = _statements_of_one_load(session, client, url)
+    _add_applications(session, cohort_id, reviewer_id, 990)
+    assert session.scalar(select(func.count()).select_from(Enrollment)) == 1_000
+    many, many_page = _statements_of_one_load(session, client, url)
+
+    assert len(re.findall(r'name="enrollment_ids" value="\d+"', few_page)) == 10
+    assert len(re.findall(r'name="enrollment_ids" value="\d+"', many_page)) == 1_000
+    assert many_page.count("Rita Reviewer: ") == 1_000  # every row's review and reviewer shown
+    assert len(many) == len(few), (
+        f"{len(few)} statements for 10 applications but {len(many)} for 1,000:\n"
+        + "\n".join(map(_summary, few)) + "\n  versus\n" + "\n".join(map(_summary, many)))
