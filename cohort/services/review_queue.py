@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import Select, or_, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import Select, func, or_, select
+from sqlalchemy.orm import Session, contains_eager, joinedload, subqueryload
 
 from cohort.models import ApplicationAnswers, Cohort, Enrollment, Person
 from cohort.models.review import Review
@@ -13,6 +13,7 @@ from cohort.services.facts import count_by_state, seats_held
 from workflows import EnrollmentMachine
 
 SORTS = {"newest": "Newest first", "oldest": "Oldest first", "name": "Name"}
+PER_PAGE = 100
 STATE_ORDER = EnrollmentMachine.state_ids()
 
 
@@ -24,6 +25,17 @@ class QueueFilter:
     search: str = ""
     sort: str = "oldest"
     unreviewed_by: int | None = None
+    page: int = 1
+
+
+@dataclass
+class QueuePage:
+    """One page of the queue."""
+
+    rows: list[Enrollment]
+    total: int
+    page: int
+    pages: int
 
 
 @dataclass
@@ -57,11 +69,6 @@ def _query(cohort: Cohort, wanted: QueueFilter) -> Select[tuple[Enrollment]]:
         .join(Enrollment.person)
         .join(Enrollment.answers)
         .where(Enrollment.cohort_id == cohort.id)
-        .options(
-            selectinload(Enrollment.person),
-            selectinload(Enrollment.answers),
-            selectinload(Enrollment.reviews).selectinload(Review.reviewer),
-        )
     )
     if wanted.state in STATE_ORDER:
         stmt = stmt.where(Enrollment.state == wanted.state)
@@ -84,6 +91,25 @@ def _query(cohort: Cohort, wanted: QueueFilter) -> Select[tuple[Enrollment]]:
     return stmt.order_by(*order)
 
 
-def review_queue(session: Session, cohort: Cohort, wanted: QueueFilter) -> list[Enrollment]:
-    """The applications matching the filter, with people, answers and reviews loaded."""
-    return list(session.scalars(_query(cohort, wanted)))
+def _with_details(stmt: Select[tuple[Enrollment]]) -> Select[tuple[Enrollment]]:
+    # A fixed number of statements however many rows: the joins already made carry the person
+    # and answers; reviews (with reviewers) come in one more statement.
+    return stmt.options(contains_eager(Enrollment.person), contains_eager(Enrollment.answers),
+                        subqueryload(Enrollment.reviews).joinedload(Review.reviewer))
+
+
+def review_queue(session: Session, cohort: Cohort, wanted: QueueFilter) -> QueuePage:
+    """One page of the applications matching the filter, with people, answers and reviews."""
+    stmt = _query(cohort, wanted)
+    total = session.scalar(select(func.count()).select_from(
+        stmt.order_by(None).with_only_columns(Enrollment.id).subquery())) or 0
+    pages = max((total + PER_PAGE - 1) // PER_PAGE, 1)
+    page = min(max(wanted.page, 1), pages)
+    rows = session.scalars(_with_details(stmt).limit(PER_PAGE).offset((page - 1) * PER_PAGE))
+    return QueuePage(list(rows.unique()), total, page, pages)
+
+
+def all_applications(session: Session, cohort: Cohort) -> list[Enrollment]:
+    """Every application of the cohort, oldest first, with details (for exports)."""
+    stmt = _with_details(_query(cohort, QueueFilter(sort="oldest")))
+    return list(session.scalars(stmt).unique())

@@ -17,7 +17,13 @@ from cohort.services.decisions import (
     preview_decisions,
 )
 from cohort.services.exports import applicants_csv
-from cohort.services.review_queue import SORTS, QueueFilter, queue_summary, review_queue
+from cohort.services.review_queue import (
+    SORTS,
+    QueueFilter,
+    all_applications,
+    queue_summary,
+    review_queue,
+)
 from cohort.services.reviews import save_review
 from cohort.services.status import STATE_LABELS, history
 from cohort.views.staff import bp
@@ -36,7 +42,9 @@ ANSWER_LABELS = {"role": ROLES, "organisation_size": ORGANISATION_SIZES, "sector
 
 
 def _queue_filter() -> QueueFilter:
+    page = request.args.get("page", "1")
     return QueueFilter(
+        page=int(page) if page.isdigit() and len(page) < 7 else 1,
         state=request.args.get("state", "")[:20], search=request.args.get("q", "")[:100],
         sort=request.args.get("sort", "oldest") if request.args.get("sort") in SORTS else "oldest",
         unreviewed_by=current_user.id if request.args.get("mine") == "unreviewed" else None,
@@ -49,11 +57,14 @@ def queue(slug: str) -> str:
     """Applications of a cohort: counts, filters, search, sort, who reviewed what."""
     cohort = cohort_or_404(slug)
     wanted = _queue_filter()
+    listing = review_queue(db.session, cohort, wanted)
+    reviewed_by_me = {e.id for e in listing.rows
+                      for r in e.reviews if r.reviewer_id == current_user.id}
     return render_template(
         "staff/queue.html", cohort=cohort, wanted=wanted, sorts=SORTS, labels=STATE_LABELS,
-        summary=queue_summary(db.session, cohort),
-        enrollments=review_queue(db.session, cohort, wanted), decisions=DECISIONS,
-        form=DecisionForm(), me=current_user.id)
+        summary=queue_summary(db.session, cohort), listing=listing,
+        enrollments=listing.rows, reviewed_by_me=reviewed_by_me, decisions=DECISIONS,
+        form=DecisionForm())
 
 
 @bp.get("/cohorts/<slug>/applications.csv")
@@ -61,8 +72,7 @@ def queue(slug: str) -> str:
 def export_csv(slug: str) -> Response:
     """Every application of the cohort as CSV."""
     cohort = cohort_or_404(slug)
-    rows = review_queue(db.session, cohort, QueueFilter(sort="oldest"))
-    response = make_response(applicants_csv(cohort, rows))
+    response = make_response(applicants_csv(cohort, all_applications(db.session, cohort)))
     response.headers["Content-Type"] = "text/csv; charset=utf-8"
     response.headers["Content-Disposition"] = f'attachment; filename="{slug}-applicants.csv"'
     return response
