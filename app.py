@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import Flask
 
-from cohort import cli, database, mail_hooks, templating
+from cohort import cli, database, mail_hooks, security, templating
 from cohort.auth import cli as users_cli
 from cohort.auth.roles import load_user
 from cohort.clock import Clock
@@ -58,6 +58,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     templating.init_app(app)
     payments_setup.init_app(app)
     mail_hooks.init_app(app)
+    security.init_app(app)
 
     app.register_blueprint(public.bp)
     app.register_blueprint(applicant.bp)
