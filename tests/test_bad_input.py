@@ -642,7 +642,7 @@ def test_a_json_body_with_other_types_is_refused_not_a_crash(app, client, sessio
 @pytest.mark.xfail(strict=True, raises=ValueError, reason=(
     "BUG: an applicant's name with a line separator (\\r, \\v, \\f, \\x1c-\\x1e, \\x85, "
     "U+2028, U+2029) goes into the subject of staff_seat_released; build_email() then raises "
-    "ValueError, so the message is never sent and `cohort tick` fails on it"))
+    "ValueError on every attempt, so the staff notice is never sent (failed after 8 tries)"))
 @pytest.mark.parametrize("separator", ["\r", "\x0b", "\u2028"])
 def test_a_name_with_a_line_separator_still_gives_mail_that_can_be_sent(
         app, client, session, separator):
