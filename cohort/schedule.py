@@ -50,13 +50,13 @@ def zone_names() -> tuple[str, ...]:
 
 def is_zone(name: str) -> bool:
     """True for a known IANA zone name."""
-    if not name or len(name) > 64:
-        return False
+    if not name or len(name) > 64 or (name not in zone_names() and name != "UTC"):
+        return False  # checked first: ZoneInfo("America") would open a directory
     try:
         ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):
         return False
-    return name in zone_names() or name == "UTC"
+    return True
 
 
 def ordinal(n: int) -> str:

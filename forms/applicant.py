@@ -1,11 +1,12 @@
 """Forms on the applicant's status page."""
 
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
+from forms.base import CohortForm
 
-class WithdrawForm(FlaskForm):
+
+class WithdrawForm(CohortForm):
     """Withdraw an application, confirmed by a tick."""
 
     confirm = BooleanField("Yes, withdraw my application",

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_wtf import FlaskForm
 from wtforms import EmailField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import (
@@ -18,6 +17,8 @@ from wtforms.validators import (
 
 from cohort.countries import country_choices, is_country
 from cohort.schedule import is_zone, zone_names
+from cohort.services.applications import normalize_email
+from forms.base import CohortForm
 from forms.choices import (
     ORGANISATION_SIZES,
     PREREQUISITES,
@@ -57,7 +58,7 @@ def _between(low: int, high: int) -> Length:
                   message=f"Please write between {low:,} and {high:,} characters.")
 
 
-class ApplicationForm(FlaskForm):
+class ApplicationForm(CohortForm):
     """Everything the facilitators ask of an applicant."""
 
     full_name = StringField("Full name", filters=[_strip],
@@ -109,6 +110,11 @@ class ApplicationForm(FlaskForm):
         self.country.choices = options([("", "Choose…"), *country_choices()])
         zones = [(z, z.replace("_", " ")) for z in zone_names()]
         self.time_zone.choices = options([("", "Choose…"), *zones])
+
+    def validate_email(self, field: EmailField) -> None:
+        """The address as we store it (normalised) must fit too."""
+        if len(normalize_email(field.data or "")) > 254:
+            raise ValidationError("Please keep this under 254 characters.")
 
     def validate_role_title(self, field: StringField) -> None:
         """A title is needed when the role is 'other'."""

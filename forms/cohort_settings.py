@@ -8,13 +8,13 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask_wtf import FlaskForm
 from wtforms import DateTimeLocalField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, ValidationError
 
 from cohort.countries import is_country
 from cohort.services.cohort_settings import REFUND_RULES, CohortSettings
 from forms.application import options
+from forms.base import CohortForm
 
 MEETING_LINE = re.compile(r"^\s*(\d{4}-\d{2}-\d{2})[ T](\d{1,2}:\d{2})\s*$")
 MAX_CENTS = 100_000_000  # USD 1,000,000
@@ -49,7 +49,7 @@ def _refund_field(label: str) -> SelectField:
     return SelectField(label, choices=options(list(REFUND_RULES.items())))
 
 
-class CohortSettingsForm(FlaskForm):
+class CohortSettingsForm(CohortForm):
     """Everything an admin may change on a cohort."""
 
     title = StringField("Title (the dates as people read them)", validators=[

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     HiddenField,
@@ -24,11 +23,12 @@ from wtforms.validators import (
 from cohort.models.review import RECOMMENDATIONS
 from cohort.services.decisions import DECISIONS
 from forms.application import options
+from forms.base import CohortForm
 
 RECOMMENDATION_CHOICES = [("accept", "Accept"), ("waitlist", "Waitlist"), ("decline", "Decline")]
 
 
-class ReviewForm(FlaskForm):
+class ReviewForm(CohortForm):
     """My recommendation and private note on one application."""
 
     recommendation = RadioField(
@@ -39,7 +39,7 @@ class ReviewForm(FlaskForm):
         Length(max=4000, message="Please keep the note under 4,000 characters.")])
 
 
-class DecisionForm(FlaskForm):
+class DecisionForm(CohortForm):
     """A decision for one or several applications, with an optional personal message."""
 
     event = HiddenField(validators=[AnyOf(list(DECISIONS), message="Choose a decision.")])
@@ -50,11 +50,11 @@ class DecisionForm(FlaskForm):
         Length(max=2000, message="Please keep the message under 2,000 characters.")])
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(CohortForm):
     """A button that only needs CSRF protection."""
 
 
-class CancelCohortForm(FlaskForm):
+class CancelCohortForm(CohortForm):
     """Cancelling a cohort: stated consequences, explicit confirmation, a reason for everyone."""
 
     confirm = BooleanField("I understand: everyone is told and refunded in full",
@@ -64,7 +64,7 @@ class CancelCohortForm(FlaskForm):
         Length(max=1000, message="Please keep the reason under 1,000 characters.")])
 
 
-class CopyCohortForm(FlaskForm):
+class CopyCohortForm(CohortForm):
     """Create the next cohort by copying this one with its dates shifted."""
 
     slug = StringField("Address of the new cohort (e.g. cop-2025)", validators=[

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_wtf import FlaskForm
 from wtforms import DateField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from cohort.countries import country_choices
 from forms.application import options
+from forms.base import CohortForm
 from forms.cohort_settings import parse_cents
 
 
-class DocumentFilterForm(FlaskForm):
+class DocumentFilterForm(CohortForm):
     """Which documents to list (a GET form: it changes nothing)."""
 
     class Meta:
@@ -36,7 +36,7 @@ class DocumentFilterForm(FlaskForm):
         self.country.choices = options([("", "All countries"), *country_choices()])
 
 
-def _amount(form: FlaskForm, field: StringField) -> None:
+def _amount(form: CohortForm, field: StringField) -> None:
     try:
         if parse_cents(field.data or "") <= 0:
             raise ValueError("Please give an amount above zero.")
@@ -44,7 +44,7 @@ def _amount(form: FlaskForm, field: StringField) -> None:
         raise ValidationError(str(exc)) from None
 
 
-class OfflinePaymentForm(FlaskForm):
+class OfflinePaymentForm(CohortForm):
     """A bank transfer received."""
 
     amount = StringField("Amount received", validators=[
@@ -54,7 +54,7 @@ class OfflinePaymentForm(FlaskForm):
         Length(max=200, message="Please keep the reference under 200 characters.")])
 
 
-class CreditNoteForm(FlaskForm):
+class CreditNoteForm(CohortForm):
     """A correction: a credit note with a reason."""
 
     credit_amount = StringField("Amount to credit", validators=[

@@ -2,21 +2,24 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, ValidationError
 
 from cohort.countries import country_choices, is_country
 from forms.application import options
+from forms.base import CohortForm
+
+PLAIN_NUMBER = re.compile(r"[0-9]{1,9}")  # ASCII digits only: "²" and huge numbers are refused
 
 
 def _strip(value: str | None) -> str | None:
     return value.strip() if isinstance(value, str) else value
 
 
-class RegistrationForm(FlaskForm):
+class RegistrationForm(CohortForm):
     """Who is billed, and the agreements."""
 
     billing_name = StringField("Name on the invoice", filters=[_strip], validators=[
@@ -51,11 +54,11 @@ class RegistrationForm(FlaskForm):
 
     def validate_policy_version(self, field: HiddenField) -> None:
         """The version of the policy the applicant read."""
-        if not (field.data or "").isdigit():
+        if not PLAIN_NUMBER.fullmatch(field.data or ""):
             raise ValidationError("Please reload the page and agree to the policy again.")
 
 
-class CancelRegistrationForm(FlaskForm):
+class CancelRegistrationForm(CohortForm):
     """Cancel after registering: the quoted refund is confirmed explicitly."""
 
     quoted_cents = HiddenField()
@@ -64,5 +67,5 @@ class CancelRegistrationForm(FlaskForm):
 
     def validate_quoted_cents(self, field: HiddenField) -> None:
         """The refund amount the page showed."""
-        if not (field.data or "").isdigit():
+        if not PLAIN_NUMBER.fullmatch(field.data or ""):
             raise ValidationError("Please reload the page and confirm again.")

@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, Email, Length
 
 from cohort.auth.services import EMAIL_MAX_LENGTH, PASSWORD_MAX_LENGTH
+from forms.base import CohortForm
 
 
 def _strip(value: str | None) -> str | None:
     return value.strip() if isinstance(value, str) else value
 
 
-class LoginForm(FlaskForm):
+class LoginForm(CohortForm):
     """E-mail address and password of a staff account."""
 
     email = EmailField("E-mail address", filters=[_strip], validators=[

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_wtf import FlaskForm
 from wtforms import SelectField
 
 from cohort.schedule import zone_names
 from forms.application import options
+from forms.base import CohortForm
 
 
-class ZoneChoiceForm(FlaskForm):
+class ZoneChoiceForm(CohortForm):
     """Pick the zone meeting times and deadlines are shown in."""
 
     class Meta:

@@ -3,9 +3,8 @@ errors beside the field, and applicants' words escaped wherever they are shown.
 
 Property-based tests (hypothesis) post generated data — unicode, control characters, very long
 strings, HTML and script, SQL-ish strings, missing fields, repeated fields — with a valid CSRF
-token to every public form. The input that is known to crash the service today is kept out of the
-generated data and pinned instead by the strict `xfail` tests at the end of this file (KNOWN BUGS),
-so that fixing a bug turns its test into an unexpected pass that asks for the mark to go.
+token to every public form. Inputs that once crashed a page are also pinned by the regression
+tests at the end of this file.
 """
 
 from __future__ import annotations
@@ -45,14 +44,14 @@ HOSTILE = [
     "Ada\r\nBcc: x@example.org", "\t\t", "\x7f\x1b[31m", "👩‍👩‍👧‍👦", "𝔘𝔫𝔦𝔠𝔬𝔡𝔢", "ﷺ", "Zoë",
     "null", "None", "undefined", "true", "0", "-0", "1e309", "NaN", "[]", "{}", " ",
 ]
-# NUL is left out: PostgreSQL refuses it in text and the service answers 500 (see KNOWN BUGS).
-CHARACTERS = st.characters(exclude_characters="\x00", exclude_categories=("Cs",))
+# Every character but lone surrogates (which no HTTP client can send), NUL included.
+CHARACTERS = st.characters(exclude_categories=("Cs",))
 TEXT = st.text(CHARACTERS, max_size=60)
 LONG = st.builds(operator.mul, st.text(CHARACTERS, min_size=1, max_size=3),
                  st.integers(min_value=100, max_value=4000))
 # Control, format and separator characters, often rare in generated text, mixed into words.
-CONTROLS = st.text(st.characters(categories=("Cc", "Cf", "Zl", "Zp", "Zs"),
-                                 exclude_characters="\x00"), min_size=1, max_size=6)
+CONTROLS = st.text(st.characters(categories=("Cc", "Cf", "Zl", "Zp", "Zs")), min_size=1,
+                   max_size=6)
 WORDS = st.sampled_from(["Ada", "Lovelace", "Engines Ltd", "1 Harbour St", ""])
 CONTROLLED = st.builds(lambda a, b, c: a + b + c, WORDS, CONTROLS, WORDS)
 VALUE = st.one_of(TEXT, CONTROLLED, st.sampled_from(HOSTILE), LONG, st.just(""),
@@ -62,16 +61,11 @@ FIELD = st.one_of(VALUE, VALUE, VALUE, st.lists(VALUE, min_size=2, max_size=3))
 MISSING = object()
 
 
-def number_text_the_service_can_read(value: str) -> bool:
-    """False for digits that `str.isdigit()` accepts but `int()` refuses (see KNOWN BUGS)."""
-    return not value.isdigit() or (value.isascii() and len(value) <= 4000)
-
-
 def _single_or_list(strategy: st.SearchStrategy) -> st.SearchStrategy:
     return st.one_of(strategy, st.lists(strategy, min_size=2, max_size=3))
 
 
-HIDDEN_NUMBER = _single_or_list(VALUE.filter(number_text_the_service_can_read))
+HIDDEN_NUMBER = _single_or_list(st.one_of(VALUE, st.sampled_from(["²", "١٢٣", "9" * 5000])))
 
 
 def mutated(valid: dict[str, str], special: dict[str, st.SearchStrategy] | None = None):
@@ -470,24 +464,14 @@ def test_the_applicants_csv_keeps_formulas_from_running(client, session):
     assert f"'+cmd|' /C calc'!A0 {SCRIPT} bring" in cells
 
 
-# --- KNOWN BUGS: strict xfails; remove the mark when the bug is fixed ---------------------------
+# --- Regressions: inputs that once crashed a page or blocked a mail ----------------------------
 
 def _no_crash(app) -> None:
     app.config["PROPAGATE_EXCEPTIONS"] = False  # a crash becomes the 500 a visitor would get
 
 
-def _xfail_on_postgresql(request, database_url: str, reason: str) -> None:
-    if database_url.startswith("postgresql"):
-        request.applymarker(pytest.mark.xfail(strict=True, raises=AssertionError, reason=reason))
-
-
-NUL_BUG = ("BUG: a NUL character in any text field reaches PostgreSQL, which refuses it "
-           "(psycopg DataError) → 500; forms accept it")
-
-
 def test_a_nul_character_in_the_application_is_refused_not_a_crash(
-        request, app, client, session, database_url):
-    _xfail_on_postgresql(request, database_url, NUL_BUG)
+        app, client, session):
     _no_crash(app)
     cohort = make_cohort(session)
     session.commit()
@@ -496,12 +480,12 @@ def test_a_nul_character_in_the_application_is_refused_not_a_crash(
     response = client.post(url, data={**form_data(full_name="Ada\x00Lovelace"),
                                       "csrf_token": csrf_token(client, url)})
 
-    assert response.status_code < 500
+    assert response.status_code == 422
+    assert "invisible control characters" in response.get_data(as_text=True)
 
 
 def test_a_nul_character_in_a_withdrawal_reason_is_refused_not_a_crash(
-        request, app, client, session, database_url):
-    _xfail_on_postgresql(request, database_url, NUL_BUG)
+        app, client, session):
     _no_crash(app)
     enrollment = make_enrollment(session, make_cohort(session), state="submitted")
     session.commit()
@@ -514,8 +498,7 @@ def test_a_nul_character_in_a_withdrawal_reason_is_refused_not_a_crash(
 
 
 def test_a_nul_character_in_billing_details_is_refused_not_a_crash(
-        request, app, client, session, database_url):
-    _xfail_on_postgresql(request, database_url, NUL_BUG)
+        app, client, session):
     _no_crash(app)
     enrollment = make_enrollment(session, make_cohort(session), state="accepted")
     session.commit()
@@ -528,10 +511,7 @@ def test_a_nul_character_in_billing_details_is_refused_not_a_crash(
 
 
 def test_an_address_that_grows_when_normalised_is_refused_not_a_crash(
-        request, app, client, session, database_url):
-    _xfail_on_postgresql(request, database_url, (
-        "BUG: normalize_email() applies NFKC, which can make a valid 33-character address "
-        "390 characters long; people.email_normalized is VARCHAR(254) → DataError → 500"))
+        app, client, session):
     _no_crash(app)
     cohort = make_cohort(session)
     session.commit()
@@ -540,14 +520,10 @@ def test_an_address_that_grows_when_normalised_is_refused_not_a_crash(
     response = client.post(url, data={**form_data(email="\ufdfa" * 21 + "@example.org"),
                                       "csrf_token": csrf_token(client, url)})
 
-    assert response.status_code < 500
+    assert response.status_code == 422
+    assert "Please keep this under 254 characters." in response.get_data(as_text=True)
 
 
-DIGITS_BUG = ("BUG: forms/registration.py checks hidden numbers with str.isdigit(), which "
-              "accepts '²' and 5,000-digit strings; int() then raises ValueError → 500")
-
-
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=DIGITS_BUG)
 @pytest.mark.parametrize("value", ["²", "١٢٣٤" * 1200, "9" * 5000])
 def test_the_policy_version_must_be_a_plain_number(app, client, session, value):
     _no_crash(app)
@@ -561,7 +537,6 @@ def test_the_policy_version_must_be_a_plain_number(app, client, session, value):
     assert response.status_code < 500
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=DIGITS_BUG)
 @pytest.mark.parametrize("value", ["²", "9" * 5000])
 def test_the_quoted_refund_must_be_a_plain_number(app, client, session, value):
     _no_crash(app)
@@ -577,11 +552,6 @@ def test_the_quoted_refund_must_be_a_plain_number(app, client, session, value):
     assert response.status_code < 500
 
 
-ZONE_BUG = ("BUG: cohort/schedule.py is_zone() lets ZoneInfo('America') raise "
-            "IsADirectoryError (an OSError it does not catch) → 500")
-
-
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=ZONE_BUG)
 @pytest.mark.parametrize("zone", ["America", "Europe", "Australia"])
 def test_a_time_zone_region_is_refused_beside_the_field(app, client, session, zone):
     _no_crash(app)
@@ -595,7 +565,6 @@ def test_a_time_zone_region_is_refused_beside_the_field(app, client, session, zo
     assert response.status_code == 422
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=ZONE_BUG)
 def test_a_link_or_cookie_with_a_time_zone_region_still_shows_the_cohort(app, client, session):
     _no_crash(app)
     cohort = make_cohort(session)
@@ -608,12 +577,6 @@ def test_a_link_or_cookie_with_a_time_zone_region_still_shows_the_cohort(app, cl
     assert (from_link.status_code, from_cookie.status_code) == (200, 200)
 
 
-WRONG_TYPES_BUG = ("BUG: Flask-WTF also reads uploaded files and JSON bodies into these text "
-                   "forms; Length() and the strip filters then meet a FileStorage, an int or a "
-                   "dict (TypeError/AttributeError) → 500")
-
-
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=WRONG_TYPES_BUG)
 def test_a_file_sent_in_a_text_field_is_refused_not_a_crash(app, client, session):
     _no_crash(app)
     cohort = make_cohort(session)
@@ -627,7 +590,6 @@ def test_a_file_sent_in_a_text_field_is_refused_not_a_crash(app, client, session
     assert response.status_code < 500
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=WRONG_TYPES_BUG)
 @pytest.mark.parametrize("value", [5, {"a": 1}, [1, 2], True])
 def test_a_json_body_with_other_types_is_refused_not_a_crash(app, client, session, value):
     _no_crash(app)
@@ -639,10 +601,6 @@ def test_a_json_body_with_other_types_is_refused_not_a_crash(app, client, sessio
     assert response.status_code < 500
 
 
-@pytest.mark.xfail(strict=True, raises=ValueError, reason=(
-    "BUG: an applicant's name with a line separator (\\r, \\v, \\f, \\x1c-\\x1e, \\x85, "
-    "U+2028, U+2029) goes into the subject of staff_seat_released; build_email() then raises "
-    "ValueError on every attempt, so the staff notice is never sent (failed after 8 tries)"))
 @pytest.mark.parametrize("separator", ["\r", "\x0b", "\u2028"])
 def test_a_name_with_a_line_separator_still_gives_mail_that_can_be_sent(
         app, client, session, separator):
@@ -659,9 +617,6 @@ def test_a_name_with_a_line_separator_still_gives_mail_that_can_be_sent(
         assert "\n" not in email["Subject"] and "\r" not in email["Subject"]
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "BUG: cohort/views/applicant.py withdraw() answers every form error with 'Tick the box "
-    "to confirm', also when the box is ticked and the reason is over 1,000 characters"))
 def test_an_over_long_withdrawal_reason_says_so(client, session):
     enrollment = make_enrollment(session, make_cohort(session), state="submitted")
     session.commit()

@@ -24,7 +24,8 @@ def render_mail(kind: str, **context: Any) -> tuple[str, str]:
     first, _, body = rendered.partition("\n")
     if not first.startswith("Subject: "):
         raise ValueError(f"emails/{kind}.txt must start with a 'Subject: ' line")
-    return first.removeprefix("Subject: ").strip(), body.lstrip("\n")
+    subject = " ".join(first.removeprefix("Subject: ").split())  # no line breaks of any kind
+    return subject, body.lstrip("\n")
 
 
 def queue_mail(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from sqlalchemy import Select, func, or_, select
-from sqlalchemy.orm import Session, contains_eager, joinedload, subqueryload
+from sqlalchemy.orm import Session, contains_eager, subqueryload
 
 from cohort.models import ApplicationAnswers, Cohort, Enrollment, Person
 from cohort.models.review import Review
