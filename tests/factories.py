@@ -146,3 +146,23 @@ def make_staff(session: Session, *, role: str, email: str | None = None, name: s
     user.active = active
     session.flush()
     return user
+
+
+DEPOSIT_RECEIVED = datetime(2024, 1, 20, 20, tzinfo=UTC)
+
+
+def offline_deposit(session: Session, enrollment: Enrollment, cents: int = 10_000,
+                    when: datetime = DEPOSIT_RECEIVED):
+    """A deposit received by bank transfer (no Stripe needed), with its ledger entries."""
+    from cohort.models import Payment
+    from cohort.services.ledger import post
+
+    payment = Payment(enrollment_id=enrollment.id, purpose="deposit", method="bank_transfer",
+                      status="succeeded", amount_cents=cents, currency=enrollment.cohort.currency,
+                      created_at=when, succeeded_at=when, reference="BANK-1")
+    session.add(payment)
+    session.flush()
+    post(session, enrollment, kind="fee", cents=cents, description="Deposit", now=when)
+    post(session, enrollment, kind="payment", cents=-cents, description="Paid", now=when,
+         payment_id=payment.id)
+    return payment

@@ -23,10 +23,16 @@ from markupsafe import escape
 from sqlalchemy import select
 
 from cohort.mail.delivery import build_email
-from cohort.models import Base, Enrollment, OutboxMessage, Payment, StaffUser
-from cohort.services.ledger import post
+from cohort.models import Base, Enrollment, OutboxMessage, StaffUser
 from tests.console_helpers import PASSWORD, sign_in
-from tests.factories import csrf_token, form_data, make_cohort, make_enrollment, make_staff
+from tests.factories import (
+    csrf_token,
+    form_data,
+    make_cohort,
+    make_enrollment,
+    make_staff,
+    offline_deposit,
+)
 
 NOW = datetime(2024, 1, 10, 20, 0, tzinfo=UTC)
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
@@ -96,19 +102,6 @@ def registration_form() -> dict[str, str]:
             "policy_version": "1", "agree_policy": "y", "agree_terms": "y"}
 
 
-def offline_deposit(session, enrollment, cents: int = 10_000) -> Payment:
-    """A deposit received by bank transfer (no Stripe needed), with its ledger entries."""
-    payment = Payment(enrollment_id=enrollment.id, purpose="deposit", method="bank_transfer",
-                      status="succeeded", amount_cents=cents, currency="USD",
-                      created_at=NOW, succeeded_at=NOW, reference="BANK-1")
-    session.add(payment)
-    session.flush()
-    post(session, enrollment, kind="fee", cents=cents, description="Deposit", now=NOW)
-    post(session, enrollment, kind="payment", cents=-cents, description="Paid", now=NOW,
-         payment_id=payment.id)
-    return payment
-
-
 def assert_answered(response, what: str) -> None:
     assert response.status_code < 500, (what, response.status_code,
                                         response.get_data(as_text=True)[:500])
@@ -170,7 +163,7 @@ def test_the_cancellation_form_never_fails(client, session, data):
     session.rollback()
     enrollment = make_enrollment(session, make_cohort(session, state="closed"),
                                  state="registered")
-    offline_deposit(session, enrollment)
+    offline_deposit(session, enrollment, when=NOW)
     session.commit()
     url = f"/a/{enrollment.status_token}/cancel"
 
@@ -221,7 +214,7 @@ def test_every_post_route_refuses_a_post_without_a_csrf_token_and_changes_nothin
     cohort = make_cohort(session, minimum_participants=1)
     accepted = make_enrollment(session, cohort, state="accepted")
     registered = make_enrollment(session, cohort, state="registered")
-    payment = offline_deposit(session, registered)
+    payment = offline_deposit(session, registered, when=NOW)
     session.commit()
     sign_in(client, admin.email)  # so that only the missing token stands in the way
     # A body every form of the service would accept, but for the token.
@@ -542,7 +535,7 @@ def test_the_quoted_refund_must_be_a_plain_number(app, client, session, value):
     _no_crash(app)
     enrollment = make_enrollment(session, make_cohort(session, state="closed"),
                                  state="registered")
-    offline_deposit(session, enrollment)
+    offline_deposit(session, enrollment, when=NOW)
     session.commit()
     url = f"/a/{enrollment.status_token}/cancel"
 

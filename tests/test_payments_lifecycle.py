@@ -21,12 +21,19 @@ from cohort.models import (
 from cohort.money import Money
 from cohort.services.cancellation import cancellation_quote
 from cohort.services.invoicing import confirm_cohort
-from cohort.services.ledger import balance, post
+from cohort.services.ledger import balance
 from cohort.services.payments import PaymentRefused, record_offline_payment
 from cohort.services.rebates import rebate_amount
 from cohort.services.refunds import RefundRefused, plan_refund, refund_payment
 from tests.conftest import WEBHOOK_SECRET
-from tests.factories import csrf_token, make_cohort, make_enrollment, set_clock, utc
+from tests.factories import (
+    csrf_token,
+    make_cohort,
+    make_enrollment,
+    offline_deposit,
+    set_clock,
+    utc,
+)
 from tests.payments_helpers import finish_payment, pay_by_card, register, signed
 
 NOW = utc("2024-01-20T20:00:00Z")
@@ -208,14 +215,7 @@ def test_a_cancelled_cohort_refunds_every_payment_in_full(
 def _offline_registered(session, cohort, paid_cents=10_000):
     """An enrollment whose deposit came by bank transfer (no Stripe needed)."""
     enrollment = make_enrollment(session, cohort, state="registered")
-    payment = Payment(enrollment_id=enrollment.id, purpose="deposit", method="bank_transfer",
-                      status="succeeded", amount_cents=paid_cents, currency="USD",
-                      created_at=NOW, succeeded_at=NOW, reference="BANK-1")
-    session.add(payment)
-    session.flush()
-    post(session, enrollment, kind="fee", cents=paid_cents, description="Deposit", now=NOW)
-    post(session, enrollment, kind="payment", cents=-paid_cents, description="Paid", now=NOW,
-         payment_id=payment.id)
+    payment = offline_deposit(session, enrollment, paid_cents, when=NOW)
     session.commit()
     return enrollment, payment
 

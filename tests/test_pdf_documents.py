@@ -26,10 +26,10 @@ from cohort.invoices.pdf import (
     render_document_html,
     render_document_pdf,
 )
-from cohort.models import Payment, Registration
+from cohort.models import Registration
 from cohort.money import CurrencyMismatch, Money
 from cohort.services.ledger import balance, post
-from tests.factories import make_cohort, make_enrollment, utc
+from tests.factories import make_cohort, make_enrollment, offline_deposit, utc
 
 NOW = utc("2024-02-01T05:00:00Z")  # Wednesday, January 31, 2024, 9:00 pm in Los Angeles
 FIRST_MEETING = utc("2024-02-08T00:00:00Z")  # February 7, 2024, 4:00 pm PST
@@ -44,14 +44,7 @@ STYLE_IN_ADDRESS = "</p><style>@import url(http://example.org/x.css)</style>"
 def _offline_registered(session, cohort, paid_cents=10_000, **answers):
     """An enrollment whose deposit came by bank transfer (no Stripe needed)."""
     enrollment = make_enrollment(session, cohort, state="registered", **answers)
-    payment = Payment(enrollment_id=enrollment.id, purpose="deposit", method="bank_transfer",
-                      status="succeeded", amount_cents=paid_cents, currency="USD",
-                      created_at=NOW, succeeded_at=NOW, reference="BANK-1")
-    session.add(payment)
-    session.flush()
-    post(session, enrollment, kind="fee", cents=paid_cents, description="Deposit", now=NOW)
-    post(session, enrollment, kind="payment", cents=-paid_cents, description="Paid", now=NOW,
-         payment_id=payment.id)
+    payment = offline_deposit(session, enrollment, paid_cents, when=NOW)
     session.commit()
     return enrollment, payment
 

@@ -2,21 +2,20 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, Response, flash, redirect, render_template, url_for
 
 from cohort.clock import now
 from cohort.extensions import db
-from cohort.models import Enrollment
 from cohort.schedule import viewer_schedule
 from cohort.services.cohorts import meeting_spans
 from cohort.services.status import (
     STATE_LABELS,
     account,
-    enrollment_by_token,
     history,
     next_step,
 )
 from cohort.services.transitions import change_enrollment
+from cohort.views.private_link import enrollment_or_404, keep_private
 from forms.applicant import WithdrawForm
 from forms.choices import (
     ORGANISATION_SIZES,
@@ -28,27 +27,13 @@ from forms.choices import (
 from workflows import EnrollmentMachine
 
 bp = Blueprint("applicant", __name__, url_prefix="/a")
-
-
-@bp.after_request
-def _no_referrer(response: Response) -> Response:
-    # The token is the key to this page: never leak it in a Referer header or a shared cache.
-    response.headers["Referrer-Policy"] = "no-referrer"
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
-
-
-def _enrollment_or_404(token: str) -> Enrollment:
-    enrollment = enrollment_by_token(db.session, token)
-    if enrollment is None:
-        abort(404, description="This status link is not valid. Check the link in your e-mail.")
-    return enrollment
+bp.after_request(keep_private)
 
 
 @bp.get("/<token>")
 def status(token: str) -> str:
     """Where the application stands, the next step and its deadline."""
-    enrollment = _enrollment_or_404(token)
+    enrollment = enrollment_or_404(token)
     moment = now()
     cohort = enrollment.cohort
     return render_template(
@@ -68,7 +53,7 @@ def status(token: str) -> str:
 @bp.post("/<token>/withdraw")
 def withdraw(token: str) -> Response:
     """Withdraw the application (before registering), after an explicit confirmation."""
-    enrollment = _enrollment_or_404(token)
+    enrollment = enrollment_or_404(token)
     form = WithdrawForm()
     if not form.validate_on_submit():
         flash(" ".join(e for errors in form.errors.values() for e in errors), "error")

@@ -18,7 +18,7 @@ from flask import (
 from cohort.clock import now
 from cohort.extensions import db
 from cohort.invoices.download import pdf_response
-from cohort.models import Document, Enrollment, Payment
+from cohort.models import Document, Payment
 from cohort.payments.gateway import stripe_gateway
 from cohort.services import ServiceError
 from cohort.services.cancellation import CANCELLABLE_STATES, cancel_enrollment, cancellation_quote
@@ -34,31 +34,18 @@ from cohort.services.registration import (
     registration_open,
     save_registration,
 )
-from cohort.services.status import enrollment_by_token
+from cohort.views.private_link import enrollment_or_404, keep_private
 from forms.registration import CancelRegistrationForm, RegistrationForm
 
 bp = Blueprint("registration", __name__, url_prefix="/a")
+bp.after_request(keep_private)
 PURPOSES = ("deposit", "balance")
-
-
-@bp.after_request
-def _private(response: Response) -> Response:
-    response.headers["Referrer-Policy"] = "no-referrer"
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
-
-
-def _enrollment_or_404(token: str) -> Enrollment:
-    enrollment = enrollment_by_token(db.session, token)
-    if enrollment is None:
-        abort(404, description="This status link is not valid. Check the link in your e-mail.")
-    return enrollment
 
 
 @bp.route("/<token>/register", methods=["GET", "POST"])
 def register(token: str) -> Response | str | tuple[str, int]:
     """Billing details and the explicit agreements; then on to the deposit."""
-    enrollment = _enrollment_or_404(token)
+    enrollment = enrollment_or_404(token)
     moment = now()
     closed = registration_open(enrollment, moment)
     if closed:
@@ -90,7 +77,7 @@ def register(token: str) -> Response | str | tuple[str, int]:
 @bp.get("/<token>/pay/<purpose>")
 def pay(token: str, purpose: str) -> str | tuple[str, int]:
     """The card page (changes nothing): the amount is the server's; Stripe.js takes the card."""
-    enrollment = _enrollment_or_404(token)
+    enrollment = enrollment_or_404(token)
     if purpose not in PURPOSES:
         abort(404)
     problem = payable_problem(db.session, enrollment, purpose, now())
@@ -107,7 +94,7 @@ def pay(token: str, purpose: str) -> str | tuple[str, int]:
 @bp.post("/<token>/pay/<purpose>/start")
 def start_payment(token: str, purpose: str) -> tuple[Response, int] | Response:
     """Create (or reuse) the PaymentIntent for exactly what is due. JSON out."""
-    enrollment = _enrollment_or_404(token)
+    enrollment = enrollment_or_404(token)
     if purpose not in PURPOSES:
         abort(404)
     try:
@@ -125,7 +112,7 @@ def start_payment(token: str, purpose: str) -> tuple[Response, int] | Response:
 @bp.post("/<token>/pay/<int:payment_id>/card")
 def pay_with_card(token: str, payment_id: int) -> tuple[Response, int] | Response:
     """Stripe.js sends the card *token*; we attach it and confirm. JSON in, JSON out."""
-    enrollment = _enrollment_or_404(token)
+    enrollment = enrollment_or_404(token)
     payment = db.session.get(Payment, payment_id)
     if payment is None or payment.enrollment_id != enrollment.id or payment.method != "card":
         abort(404)
@@ -146,7 +133,7 @@ def pay_with_card(token: str, payment_id: int) -> tuple[Response, int] | Respons
 @bp.post("/<token>/pay/<int:payment_id>/done")
 def payment_done(token: str, payment_id: int) -> Response:
     """After Stripe.js: ask Stripe ourselves (never trust the browser); JSON with the state."""
-    enrollment = _enrollment_or_404(token)
+    enrollment = enrollment_or_404(token)
     payment = db.session.get(Payment, payment_id)
     if payment is None or payment.enrollment_id != enrollment.id:
         abort(404)
@@ -166,7 +153,7 @@ def payment_done(token: str, payment_id: int) -> Response:
 @bp.get("/<token>/documents/<int:document_id>.pdf")
 def document(token: str, document_id: int) -> Response:
     """One of the applicant's own documents as a PDF (A4, or US Letter with ?paper=Letter)."""
-    enrollment = _enrollment_or_404(token)
+    enrollment = enrollment_or_404(token)
     found = db.session.get(Document, document_id)
     if found is None or found.enrollment_id != enrollment.id:
         abort(404, description="There is no such document.")
@@ -176,7 +163,7 @@ def document(token: str, document_id: int) -> Response:
 @bp.route("/<token>/cancel", methods=["GET", "POST"])
 def cancel(token: str) -> Response | str | tuple[str, int]:
     """What cancelling now gives back, then cancel after an explicit confirmation."""
-    enrollment = _enrollment_or_404(token)
+    enrollment = enrollment_or_404(token)
     if enrollment.state not in CANCELLABLE_STATES:
         abort(409, description=f"There is no registration to cancel: the application is "
                                f"{enrollment.state}.")
