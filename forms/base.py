@@ -25,6 +25,10 @@ class CohortForm(FlaskForm):
                 return request.form if _is_submitted() else None
             return formdata
 
+    def error_text(self) -> str:
+        """Every field error, in one sentence-separated line (for a flash or an error page)."""
+        return " ".join(error for errors in self.errors.values() for error in errors)
+
     def validate(self, extra_validators: Any = None) -> bool:
         """The fields' own checks, then no control characters in any text."""
         valid = super().validate(extra_validators=extra_validators)

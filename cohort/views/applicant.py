@@ -56,7 +56,7 @@ def withdraw(token: str) -> Response:
     enrollment = enrollment_or_404(token)
     form = WithdrawForm()
     if not form.validate_on_submit():
-        flash(" ".join(e for errors in form.errors.values() for e in errors), "error")
+        flash(form.error_text(), "error")
         return redirect(url_for("applicant.status", token=token))
     change_enrollment(db.session, enrollment.id, "withdraw",
                       actor=f"applicant:{enrollment.person.email_normalized}", now=now(),

@@ -101,7 +101,7 @@ def review(enrollment_id: int) -> Response | tuple[str, int]:
     enrollment = enrollment_or_404(enrollment_id)
     form = ReviewForm()
     if not form.validate_on_submit():
-        flash(" ".join(e for errors in form.errors.values() for e in errors), "error")
+        flash(form.error_text(), "error")
         return redirect(url_for("staff.application", enrollment_id=enrollment.id))
     save_review(db.session, enrollment, current_user.id, form.recommendation.data,
                 (form.note.data or "").strip(), now())
@@ -117,7 +117,7 @@ def preview(slug: str) -> tuple[str, int] | str:
     cohort = cohort_or_404(slug)
     form = DecisionForm()
     if not form.validate_on_submit():
-        problems = " ".join(e for errors in form.errors.values() for e in errors)
+        problems = form.error_text()
         return render_template("error.html", title="Nothing selected", message=problems,
                                status=422), 422
     batch = load_batch(db.session, cohort, form.enrollment_ids.data)
@@ -135,7 +135,7 @@ def decide(slug: str) -> Response | tuple[str, int]:
     cohort = cohort_or_404(slug)
     form = DecisionForm()
     if not form.validate_on_submit():
-        problems = " ".join(e for errors in form.errors.values() for e in errors)
+        problems = form.error_text()
         return render_template("error.html", title="Not possible", message=problems,
                                status=422), 422
     batch = load_batch(db.session, cohort, form.enrollment_ids.data)
