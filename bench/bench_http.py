@@ -85,6 +85,7 @@ from baseline_app import Item  # noqa: E402
 
 from cohort.demo import SEED_SLUG  # noqa: E402
 from cohort.models import ApplicationAnswers, Cohort, Enrollment, Person  # noqa: E402
+from cohort.services.review_queue import PER_PAGE  # noqa: E402
 
 DEFAULT_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 COHORT_NOW = "2024-01-10T12:00:00-08:00"
@@ -623,10 +624,14 @@ def measure(args: argparse.Namespace, url: URL, servers: list[Server], began: fl
     status, _, page = facilitators[0].request("GET", queue_path)
     expect(status, 200, "GET queue (check)", page)
     rows = len(QUEUE_ROW.findall(page))
-    expected_rows = args.applications + warmed.completed + submit.completed
-    if rows != expected_rows:
-        raise BenchError(f"the queue lists {rows} applications, expected {expected_rows}")
-    log(f"the queue page lists {rows:,} applications ({len(page) / 1e6:.1f} MB)")
+    expected_total = args.applications + warmed.completed + submit.completed
+    # The queue shows one page of PER_PAGE applications and says how many there are in all.
+    if rows != min(PER_PAGE, expected_total) or f"{expected_total} applications".encode() \
+            not in page:
+        raise BenchError(f"the queue lists {rows} of ? applications, expected a page of "
+                         f"{min(PER_PAGE, expected_total)} of {expected_total}")
+    log(f"the queue's first page lists {rows:,} of {expected_total:,} applications "
+        f"({len(page) / 1e6:.2f} MB)")
     select_browsers = [Browser(baseline.port) for _ in range(args.latency_threads)]
     warm_up("warm-up queue", facilitators, args.latency_threads, load_queue)
     base_select = Phase("baseline GET /select", args.latency_threads, args.queue_loads)
