@@ -9,6 +9,8 @@ from flask import Flask
 from cohort.countries import country_name
 from cohort.money import Money
 from cohort.schedule import format_deadline, format_instant, local, long_date
+from cohort.services.status import STATE_LABELS
+from workflows import CohortMachine
 
 
 def _money(cents: int, currency: str = "USD") -> str:
@@ -32,6 +34,9 @@ def _percent_bp(basis_points: int) -> str:
     return f"{whole}%" if not rest else f"{whole}.{rest:02d}".rstrip("0") + "%"
 
 
+COHORT_STATE_LABELS = {state.id: state.name for state in CohortMachine.states}
+
+
 def init_app(app: Flask) -> None:
     """Register filters."""
     app.jinja_env.filters.update(
@@ -43,6 +48,8 @@ def init_app(app: Flask) -> None:
         country=country_name,
         date_in=_date_in,
         percent_bp=_percent_bp,
+        enrollment_state=lambda state: STATE_LABELS.get(state, state),
+        cohort_state=lambda state: COHORT_STATE_LABELS.get(state, state),
     )
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True

@@ -206,3 +206,21 @@ def test_the_review_queue_issues_the_same_queries_for_few_and_many(app, client, 
             event.remove(db.engine, "before_cursor_execute", count)
         counts.append(len(statements))
     assert counts[0] == counts[1]
+
+
+def test_previewing_with_nothing_ticked_goes_back_to_the_queue_and_says_why(client, session):
+    cohort = make_cohort(session)
+    make_enrollment(session, cohort)
+    make_staff(session, role="facilitator", email="f@example.org")
+    session.commit()
+    sign_in(client, "f@example.org")
+    queue = f"/staff/cohorts/{cohort.slug}/applications"
+
+    response = client.post(f"/staff/cohorts/{cohort.slug}/decisions/preview",
+                           data={"csrf_token": page_token(client, queue), "event": "accept"},
+                           headers={"Referer": f"http://localhost{queue}?state=submitted"})
+
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith(f"{queue}?state=submitted")
+    assert "Select at least one application." in client.get(queue).get_data(as_text=True)
+    assert _outbox(session) == 0

@@ -110,16 +110,20 @@ def review(enrollment_id: int) -> Response | tuple[str, int]:
     return redirect(url_for("staff.application", enrollment_id=enrollment.id))
 
 
+def _same_site(url: str | None) -> bool:
+    return bool(url) and url.startswith(request.host_url)
+
+
 @bp.post("/cohorts/<slug>/decisions/preview")
 @role_required(*FACILITATION)
-def preview(slug: str) -> tuple[str, int] | str:
+def preview(slug: str) -> Response | str:
     """Show exactly what each selected applicant would receive, before anything is sent."""
     cohort = cohort_or_404(slug)
     form = DecisionForm()
     if not form.validate_on_submit():
-        problems = form.error_text()
-        return render_template("error.html", title="Nothing selected", message=problems,
-                               status=422), 422
+        flash(form.error_text(), "error")  # e.g. nothing ticked: back to the queue, kept as it was
+        return redirect(request.referrer if _same_site(request.referrer)
+                        else url_for("staff.queue", slug=slug))
     batch = load_batch(db.session, cohort, form.enrollment_ids.data)
     previews = preview_decisions(db.session, cohort, batch, form.event.data,
                                  (form.message.data or "").strip(), now())
