@@ -18,7 +18,7 @@ from wtforms.validators import (
 from cohort.countries import country_choices, is_country
 from cohort.schedule import is_zone, zone_names
 from cohort.services.applications import normalize_email
-from forms.base import CohortForm
+from forms.base import CohortForm, strip_text
 from forms.choices import (
     ORGANISATION_SIZES,
     PREREQUISITES,
@@ -26,10 +26,6 @@ from forms.choices import (
     SECTORS,
     SOCIOCRACY_STAGES,
 )
-
-
-def _strip(value: str | None) -> str | None:
-    return value.strip() if isinstance(value, str) else value
 
 
 def options(pairs: list[tuple[str, str]] | tuple[tuple[str, str], ...]) -> list[SelectChoice]:
@@ -61,18 +57,18 @@ def _between(low: int, high: int) -> Length:
 class ApplicationForm(CohortForm):
     """Everything the facilitators ask of an applicant."""
 
-    full_name = StringField("Full name", filters=[_strip],
+    full_name = StringField("Full name", filters=[strip_text],
                             validators=[_required("your name"), _at_most(120)])
-    email = EmailField("E-mail address", filters=[_strip], validators=[
+    email = EmailField("E-mail address", filters=[strip_text], validators=[
         _required("your e-mail address"), _at_most(254),
         Email(message="That does not look like an e-mail address (name@example.org).",
               check_deliverability=False),
     ])
-    organisation = StringField("Organisation", filters=[_strip], validators=[
+    organisation = StringField("Organisation", filters=[strip_text], validators=[
         _required("your organisation's name"), _at_most(200)])
     role = RadioField("Your role", choices=options(ROLES), validate_choice=False,
                       validators=[_chosen("your role"), _one_of(ROLES, "your role")])
-    role_title = StringField("Your title", filters=[_strip], validators=[_at_most(120)],
+    role_title = StringField("Your title", filters=[strip_text], validators=[_at_most(120)],
                              description="Needed if you chose “Other”.")
     organisation_size = SelectField(
         "Size of your organisation", choices=options([("", "Choose…"), *ORGANISATION_SIZES]),
@@ -92,13 +88,13 @@ class ApplicationForm(CohortForm):
         validators=[_chosen("your prerequisite training"),
                     _one_of(PREREQUISITES, "your prerequisite training")])
     prerequisite_details = TextAreaField(
-        "Details of your training", filters=[_strip], validators=[_at_most(2000)],
+        "Details of your training", filters=[strip_text], validators=[_at_most(2000)],
         description="Which course, with whom and when. Needed for equivalent training.")
     hopes_to_bring = TextAreaField(
-        "What do you hope to bring to the group?", filters=[_strip],
+        "What do you hope to bring to the group?", filters=[strip_text],
         validators=[_required("what you hope to bring"), _between(20, 3000)])
     hopes_to_gain = TextAreaField(
-        "What do you hope to gain from it?", filters=[_strip],
+        "What do you hope to gain from it?", filters=[strip_text],
         validators=[_required("what you hope to gain"), _between(20, 3000)])
     country = SelectField("Country", validate_choice=False, validators=[_chosen("your country")])
     time_zone = SelectField("Your time zone", validate_choice=False,

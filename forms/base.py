@@ -15,6 +15,11 @@ CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u2028\u2029]")
 CONTROL_MESSAGE = "Please remove the invisible control characters from this field."
 
 
+def strip_text(value: Any) -> Any:
+    """A field filter: surrounding white space is not part of what someone typed."""
+    return value.strip() if isinstance(value, str) else value
+
+
 class CohortForm(FlaskForm):
     """A Flask-WTF form that reads `request.form` only (never files or JSON bodies)."""
 

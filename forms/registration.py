@@ -10,30 +10,26 @@ from wtforms.validators import DataRequired, Length, ValidationError
 
 from cohort.countries import country_choices, is_country
 from forms.application import options
-from forms.base import CohortForm
+from forms.base import CohortForm, strip_text
 
 PLAIN_NUMBER = re.compile(r"[0-9]{1,9}")  # ASCII digits only: "²" and huge numbers are refused
-
-
-def _strip(value: str | None) -> str | None:
-    return value.strip() if isinstance(value, str) else value
 
 
 class RegistrationForm(CohortForm):
     """Who is billed, and the agreements."""
 
-    billing_name = StringField("Name on the invoice", filters=[_strip], validators=[
+    billing_name = StringField("Name on the invoice", filters=[strip_text], validators=[
         DataRequired(message="Please enter the name to put on the invoice."),
         Length(max=120, message="Please keep this under 120 characters.")])
-    organisation = StringField("Organisation (optional)", filters=[_strip], validators=[
+    organisation = StringField("Organisation (optional)", filters=[strip_text], validators=[
         Length(max=200, message="Please keep this under 200 characters.")])
-    address = TextAreaField("Billing address", filters=[_strip], validators=[
+    address = TextAreaField("Billing address", filters=[strip_text], validators=[
         DataRequired(message="Please enter the billing address."),
         Length(min=5, max=500, message="Please write between 5 and 500 characters.")])
     country = SelectField("Country", validate_choice=False,
                           description="A Canadian, Australian or New Zealand billing address "
                                       "qualifies for the rebate.")
-    tax_id = StringField("Tax or VAT number (optional)", filters=[_strip], validators=[
+    tax_id = StringField("Tax or VAT number (optional)", filters=[strip_text], validators=[
         Length(max=50, message="Please keep this under 50 characters.")])
     policy_version = HiddenField()
     agree_policy = BooleanField("I have read the cancellation policy above and agree to it",

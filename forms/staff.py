@@ -6,17 +6,13 @@ from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, Email, Length
 
 from cohort.auth.services import EMAIL_MAX_LENGTH, PASSWORD_MAX_LENGTH
-from forms.base import CohortForm
-
-
-def _strip(value: str | None) -> str | None:
-    return value.strip() if isinstance(value, str) else value
+from forms.base import CohortForm, strip_text
 
 
 class LoginForm(CohortForm):
     """E-mail address and password of a staff account."""
 
-    email = EmailField("E-mail address", filters=[_strip], validators=[
+    email = EmailField("E-mail address", filters=[strip_text], validators=[
         DataRequired(message="Please enter your e-mail address."),
         Length(max=EMAIL_MAX_LENGTH,
                message=f"Please keep this under {EMAIL_MAX_LENGTH} characters."),

@@ -6,8 +6,8 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from statemachine.exceptions import TransitionNotAllowed
 
+from tests.workflow_helpers import check_refusal
 from workflows import SEAT_HOLDING_STATES, EnrollmentFacts, EnrollmentMachine, Refused
 
 SECOND = timedelta(seconds=1)
@@ -74,22 +74,8 @@ def facts_for(event: str, **changes: object) -> EnrollmentFacts:
 
 
 def assert_refused(state: str, event: str, given: EnrollmentFacts) -> Refused:
-    """Fire and check the refusal: right type, state unchanged, reasons in sentences."""
-    machine = EnrollmentMachine(state)
-    with pytest.raises(Refused) as excinfo:
-        machine.fire(event, given)
-    refusal = excinfo.value
-    assert isinstance(refusal, TransitionNotAllowed)
-    assert machine.state == state
-    assert (refusal.event_name, refusal.state_name) == (event, state)
-    assert isinstance(refusal.reasons, list)
-    assert refusal.reasons
-    for reason in refusal.reasons:
-        assert isinstance(reason, str)
-        assert reason[0].isupper()
-        assert reason.endswith(".")
-    assert str(refusal) == " ".join(refusal.reasons)
-    return refusal
+    """Fire and check the refusal (see tests/workflow_helpers.py)."""
+    return check_refusal(EnrollmentMachine, state, event, given)
 
 
 # -- the shape of the machine ---------------------------------------------------------------------

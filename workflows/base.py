@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, ClassVar
 
 from statemachine import StateMachine
 from statemachine.exceptions import TransitionNotAllowed
+
+
+def utc_text(instant: datetime) -> str:
+    """An instant as guards quote it: '2024-01-31 08:00 UTC'."""
+    return instant.strftime("%Y-%m-%d %H:%M UTC")
 
 
 class Refused(TransitionNotAllowed):

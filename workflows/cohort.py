@@ -8,7 +8,7 @@ from typing import ClassVar
 
 from statemachine import State
 
-from workflows.base import LifecycleMachine
+from workflows.base import LifecycleMachine, utc_text
 
 
 @dataclass(frozen=True)
@@ -21,10 +21,6 @@ class CohortFacts:
     last_meeting_ends_at: datetime | None
     registered: int  # enrollments that paid the deposit (registered, invoiced, paid)
     minimum: int
-
-
-def _when(instant: datetime) -> str:
-    return instant.strftime("%Y-%m-%d %H:%M UTC")
 
 
 class CohortMachine(LifecycleMachine):
@@ -70,7 +66,7 @@ class CohortMachine(LifecycleMachine):
         if facts.now < facts.applications_close_at:
             return True
         return self.refuse(
-            f"The application deadline passed on {_when(facts.applications_close_at)}."
+            f"The application deadline passed on {utc_text(facts.applications_close_at)}."
         )
 
     def enough_registered(self, facts: CohortFacts) -> bool:

@@ -8,7 +8,7 @@ from typing import ClassVar
 
 from statemachine import State
 
-from workflows.base import LifecycleMachine
+from workflows.base import LifecycleMachine, utc_text
 
 SEAT_HOLDING_STATES = ("accepted", "registered", "invoiced", "paid", "participating")
 DECIDING_COHORT_STATES = ("open", "closed", "confirmed")
@@ -24,10 +24,6 @@ class EnrollmentFacts:
     waitlisted: int
     registration_deadline: datetime
     cohort_state: str
-
-
-def _when(instant: datetime) -> str:
-    return instant.strftime("%Y-%m-%d %H:%M UTC")
 
 
 class EnrollmentMachine(LifecycleMachine):
@@ -108,16 +104,15 @@ class EnrollmentMachine(LifecycleMachine):
         if facts.now < facts.registration_deadline:
             return True
         return self.refuse(
-            f"The registration deadline passed on {_when(facts.registration_deadline)}."
+            f"The registration deadline passed on {utc_text(facts.registration_deadline)}."
         )
 
     def registration_deadline_passed(self, facts: EnrollmentFacts) -> bool:
         """An accepted place lapses only once the registration deadline has passed."""
         if facts.now >= facts.registration_deadline:
             return True
-        return self.refuse(
-            f"The registration deadline ({_when(facts.registration_deadline)}) has not passed yet."
-        )
+        deadline = utc_text(facts.registration_deadline)
+        return self.refuse(f"The registration deadline ({deadline}) has not passed yet.")
 
     def cohort_confirmed(self, facts: EnrollmentFacts) -> bool:
         """Remainder invoices go out once the cohort is confirmed."""

@@ -12,19 +12,11 @@ from typing import Any
 
 from cohort.schedule import local
 from cohort.services.finance import DocumentRow
+from cohort.spreadsheet import safe_cell
 
 CSV_COLUMNS = ["number", "type", "date", "buyer", "organisation", "country", "tax id",
                "currency", "net", "paid", "balance", "refers to", "status", "stripe ids"]
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _cell(value: object) -> str:
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_STARTS) and not _is_amount(text) else text
-
-
-def _is_amount(text: str) -> bool:
-    return text.startswith("-") and text[1:].replace(".", "", 1).isdigit()
+BUYER_KEYS = ("name", "organisation", "country", "tax_id")
 
 
 def _decimal(cents: int) -> str:
@@ -40,13 +32,13 @@ def documents_csv(rows: Iterable[DocumentRow]) -> str:
     for row in rows:
         d = row.document
         zone = d.enrollment.cohort.time_zone
-        writer.writerow([_cell(v) for v in (
+        buyer = [safe_cell(d.buyer.get(key, "")) for key in BUYER_KEYS]  # people's own words
+        writer.writerow([
             d.display_number, d.kind.replace("_", " "), local(d.issued_at, zone).date().isoformat(),
-            d.buyer.get("name", ""), d.buyer.get("organisation", ""), d.buyer.get("country", ""),
-            d.buyer.get("tax_id", ""), d.currency, _decimal(d.total_cents),
+            *buyer, d.currency, _decimal(d.total_cents),
             _decimal(row.paid.cents), _decimal(row.balance_due.cents),
             d.refers_to.display_number if d.refers_to else "", row.status, row.stripe_ids,
-        )])
+        ])
     return out.getvalue()
 
 

@@ -41,6 +41,13 @@ def buyer_snapshot(session: Session, enrollment: Enrollment) -> dict[str, Any]:
             "email": enrollment.person.email, "rebate_eligible": registration.rebate_eligible}
 
 
+def document_to_correct(session: Session, enrollment: Enrollment) -> Document | None:
+    """What a credit note refers to: the latest invoice, or the latest receipt if none."""
+    issued = session.scalars(select(Document).where(
+        Document.enrollment_id == enrollment.id, Document.kind.in_(("invoice", "receipt")))).all()
+    return max(issued, key=lambda d: (d.kind == "invoice", d.id), default=None)
+
+
 def issue_document(
     session: Session, enrollment: Enrollment, *, kind: str, lines: list[tuple[str, Money]],
     now: datetime, refers_to: Document | None = None, due_at: datetime | None = None,

@@ -5,10 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from cohort.invoices.issuing import issue_document
+from cohort.invoices.issuing import document_to_correct, issue_document
 from cohort.mail.outbox import queue_mail, status_url
 from cohort.models import Cohort, Document, Enrollment
 from cohort.money import Money
@@ -87,12 +86,7 @@ def _close_account(session: Session, enrollment: Enrollment, refund_cents: int, 
     credit = balance(session, enrollment).cents
     if credit <= 0:
         return None
-    issued = session.scalars(
-        select(Document).where(Document.enrollment_id == enrollment.id,
-                               Document.kind.in_(("invoice", "receipt")))
-    ).all()
-    # The credit note corrects the latest invoice, or the latest receipt if none was invoiced.
-    refers_to = max(issued, key=lambda d: (d.kind == "invoice", d.id), default=None)
+    refers_to = document_to_correct(session, enrollment)
     note = issue_document(session, enrollment, kind="credit_note", now=now, refers_to=refers_to,
                           reason=reason, lines=[(words, Money(credit, enrollment.cohort.currency))],
                           note=f"Refunded: {Money(refund_cents, enrollment.cohort.currency)}.")

@@ -8,6 +8,7 @@ import io
 from cohort.countries import country_name
 from cohort.models import Cohort, Enrollment
 from cohort.schedule import local
+from cohort.spreadsheet import safe_cell
 from forms.choices import (
     ORGANISATION_SIZES,
     PREREQUISITES,
@@ -22,13 +23,6 @@ COLUMNS = [
     "organisation size", "sector", "sociocracy", "prerequisite", "prerequisite details",
     "hopes to bring", "hopes to gain", "country", "time zone", "reviews",
 ]
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _cell(value: object) -> str:
-    """Text a spreadsheet will not run as a formula (CSV injection)."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
 def applicants_csv(cohort: Cohort, enrollments: list[Enrollment]) -> str:
@@ -39,7 +33,7 @@ def applicants_csv(cohort: Cohort, enrollments: list[Enrollment]) -> str:
     for e in enrollments:
         a = e.answers
         reviews = "; ".join(f"{r.reviewer.name}: {r.recommendation}" for r in e.reviews)
-        writer.writerow([_cell(v) for v in (
+        writer.writerow([safe_cell(v) for v in (
             e.id, e.state, local(e.submitted_at, cohort.time_zone).strftime("%Y-%m-%d %H:%M %Z"),
             e.person.name, e.person.email, a.organisation, label(ROLES, a.role), a.role_title,
             label(ORGANISATION_SIZES, a.organisation_size), label(SECTORS, a.sector),

@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from cohort.invoices.issuing import issue_document
+from cohort.invoices.issuing import document_to_correct, issue_document
 from cohort.models import Cohort, Document, Enrollment, LedgerEntry, Payment, Refund
 from cohort.money import Money
 from cohort.payments.gateway import PaymentProviderError, StripeGateway
@@ -214,9 +214,7 @@ def issue_manual_credit(session: Session, enrollment: Enrollment, *, amount: Mon
     enrollment = lock_row(session, Enrollment, enrollment.id)
     if amount.currency != enrollment.cohort.currency or amount.cents <= 0:
         raise CreditRefused(f"Give a positive amount in {enrollment.cohort.currency}.")
-    issued = session.scalars(select(Document).where(
-        Document.enrollment_id == enrollment.id, Document.kind.in_(("invoice", "receipt")))).all()
-    refers_to = max(issued, key=lambda d: (d.kind == "invoice", d.id), default=None)
+    refers_to = document_to_correct(session, enrollment)
     if refers_to is None:
         raise CreditRefused("There is no invoice or receipt to correct.")
     note = issue_document(session, enrollment, kind="credit_note", now=now, refers_to=refers_to,

@@ -146,15 +146,22 @@ def _enrollment_or_404(enrollment_id: int) -> Enrollment:
     return enrollment
 
 
+def _account_page(enrollment: Enrollment, *, payment_form: OfflinePaymentForm | None = None,
+                  credit_form: CreditNoteForm | None = None) -> str:
+    """The account page, with a form that came back with errors where there is one."""
+    return render_template("finance/account.html", enrollment=enrollment,
+                           money=account(db.session, enrollment),
+                           payment_form=payment_form if payment_form is not None
+                           else OfflinePaymentForm(prefix="pay"),
+                           credit_form=credit_form if credit_form is not None
+                           else CreditNoteForm(prefix="credit"))
+
+
 @bp.get("/enrollments/<int:enrollment_id>")
 @role_required("finance")
 def enrollment_account(enrollment_id: int) -> str:
     """One participant's account: statement, payments, refunds, documents, actions."""
-    enrollment = _enrollment_or_404(enrollment_id)
-    return render_template("finance/account.html", enrollment=enrollment,
-                           money=account(db.session, enrollment),
-                           payment_form=OfflinePaymentForm(prefix="pay"),
-                           credit_form=CreditNoteForm(prefix="credit"))
+    return _account_page(_enrollment_or_404(enrollment_id))
 
 
 @bp.post("/enrollments/<int:enrollment_id>/payments")
@@ -164,9 +171,7 @@ def record_payment(enrollment_id: int) -> Response | tuple[str, int]:
     enrollment = _enrollment_or_404(enrollment_id)
     form = OfflinePaymentForm(prefix="pay")
     if not form.validate_on_submit():
-        return render_template("finance/account.html", enrollment=enrollment,
-                               money=account(db.session, enrollment), payment_form=form,
-                               credit_form=CreditNoteForm(prefix="credit")), 422
+        return _account_page(enrollment, payment_form=form), 422
     amount = Money(parse_cents(form.amount.data), enrollment.cohort.currency)
     record_offline_payment(db.session, enrollment, amount=amount,
                            reference=form.reference.data.strip(), actor=_actor(), now=now())
@@ -182,10 +187,7 @@ def credit_note(enrollment_id: int) -> Response | tuple[str, int]:
     enrollment = _enrollment_or_404(enrollment_id)
     form = CreditNoteForm(prefix="credit")
     if not form.validate_on_submit():
-        return render_template("finance/account.html", enrollment=enrollment,
-                               money=account(db.session, enrollment),
-                               payment_form=OfflinePaymentForm(prefix="pay"),
-                               credit_form=form), 422
+        return _account_page(enrollment, credit_form=form), 422
     amount = Money(parse_cents(form.credit_amount.data), enrollment.cohort.currency)
     note = issue_manual_credit(db.session, enrollment, amount=amount,
                                reason=form.reason.data.strip(), actor=_actor(), now=now())
