@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from cohort.models import Cohort, Document, Enrollment, LedgerEntry, Payment
 from cohort.money import Money
-from cohort.services.invoicing import confirm_cohort
+from cohort.services.confirmation import confirm_cohort
 from cohort.services.ledger import balance, post
 from tests.console_helpers import page_token, sign_in
 from tests.factories import make_cohort, make_enrollment, make_staff, set_clock, utc

@@ -9,7 +9,7 @@ from pypdf import PdfReader
 from sqlalchemy import select
 
 from cohort.models import Cohort, Document
-from cohort.services.invoicing import confirm_cohort
+from cohort.services.confirmation import confirm_cohort
 from tests.console_helpers import sign_in
 from tests.factories import make_cohort, make_staff, set_clock, utc
 from tests.smtp_server import SmtpTestServer

@@ -20,7 +20,7 @@ from cohort.models import (
 )
 from cohort.money import Money
 from cohort.services.cancellation import cancellation_quote
-from cohort.services.invoicing import confirm_cohort
+from cohort.services.confirmation import confirm_cohort
 from cohort.services.ledger import balance
 from cohort.services.payments import PaymentRefused, record_offline_payment
 from cohort.services.rebates import rebate_amount

@@ -13,8 +13,8 @@ from cohort.extensions import db
 from cohort.models import Cohort
 from cohort.services.cancellation import cancel_cohort
 from cohort.services.cohort_settings import copy_cohort, current_settings, update_settings
+from cohort.services.confirmation import confirm_cohort
 from cohort.services.dashboard import COHORT_ACTIONS, cohort_actions, deadlines
-from cohort.services.invoicing import confirm_cohort
 from cohort.services.review_queue import queue_summary
 from cohort.services.status import STATE_LABELS
 from cohort.services.transitions import change_cohort

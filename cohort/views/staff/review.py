@@ -9,6 +9,7 @@ from cohort.auth.roles import role_required
 from cohort.clock import now
 from cohort.extensions import db
 from cohort.schedule import format_instant
+from cohort.services.applicant_export import applicants_csv
 from cohort.services.decisions import (
     DECISIONS,
     apply_decisions,
@@ -16,7 +17,6 @@ from cohort.services.decisions import (
     load_batch,
     preview_decisions,
 )
-from cohort.services.exports import applicants_csv
 from cohort.services.review_queue import (
     SORTS,
     QueueFilter,
