@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 STRIPE_PORT ?= 8420
 
-.PHONY: run test lint install clean bench
+.PHONY: run test lint install clean bench flask
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -45,6 +45,17 @@ run: $(STAMP)
 	@echo "  finance      finance@example.org          demo-password-finance"
 	@echo "  admin        admin@example.org            demo-password-admin"
 	$(BIN)/flask --app app run --host $(HOST) --port $(PORT)
+
+# `make flask ARGS="users list"`: any `flask --app app` command, in development like `make run`
+# (same database, development key, localstripe); ARGS may quote: ARGS='users create a@b.org --name "A B"'.
+flask: export COHORT_ENV ?= development
+flask: export STRIPE_API_BASE ?= http://127.0.0.1:$(STRIPE_PORT)
+flask: export STRIPE_SECRET_KEY ?= sk_test_localstripe
+flask: export STRIPE_PUBLISHABLE_KEY ?= pk_test_localstripe
+flask: export STRIPE_WEBHOOK_SECRET ?= whsec_localstripe_development
+flask: $(STAMP)
+	@mkdir -p instance
+	$(BIN)/flask --app app $(ARGS)
 
 test: $(STAMP)
 	$(BIN)/ruff check .

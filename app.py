@@ -8,11 +8,10 @@ from typing import Any
 
 from flask import Flask
 
-from cohort import cli, database, mail_hooks, security, templating
+from cohort import cli, database, mail_hooks, security, startup, templating
 from cohort.auth import cli as users_cli
 from cohort.auth.roles import load_user
 from cohort.clock import Clock
-from cohort.config import load_config
 from cohort.extensions import csrf, db, login_manager, migrate
 from cohort.invoices import cli as finance_cli
 from cohort.payments import setup as payments_setup
@@ -39,9 +38,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
         template_folder=os.path.join(PROJECT_ROOT, "templates"),
         static_folder=os.path.join(PROJECT_ROOT, "static"),
     )
-    app.config.from_mapping(load_config(app.instance_path))
-    if overrides:
-        app.config.from_mapping(overrides)
+    startup.configure(app, overrides)
     os.makedirs(app.instance_path, exist_ok=True)
 
     app.extensions["cohort.clock"] = Clock.from_setting(app.config["COHORT_NOW"])

@@ -7,6 +7,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from cohort.clock import ClockError, parse_instant
+
 ENVIRONMENTS = ("development", "test", "production")
 
 
@@ -30,6 +32,18 @@ def _count(env: Mapping[str, str], name: str, default: int) -> int:
     return int(text)
 
 
+def _instant(env: Mapping[str, str], name: str) -> str | None:
+    """An ISO-8601 instant with an offset from the environment, checked; None when unset."""
+    text = env.get(name, "").strip()
+    if not text:
+        return None
+    try:
+        parse_instant(text)
+    except ClockError as problem:
+        raise ConfigError(f"{name}: {problem}") from None
+    return text
+
+
 def load_config(instance_path: str, env: Mapping[str, str] | None = None) -> dict[str, Any]:
     """Build the Flask config from environment variables (see README for the list)."""
     env = os.environ if env is None else env
@@ -42,7 +56,9 @@ def load_config(instance_path: str, env: Mapping[str, str] | None = None) -> dic
     secret_key = env.get("SECRET_KEY", "")
     if not secret_key:
         if not development:
-            raise ConfigError("SECRET_KEY must be set outside development (COHORT_ENV=production)")
+            raise ConfigError("SECRET_KEY is not set: set it to a long random string, or set "
+                              "COHORT_ENV=development on your own machine (as `make run` and "
+                              "`make flask ARGS=\"…\"` do)")
         secret_key = "development-only-secret-key-do-not-use-in-production"
 
     default_db = "sqlite:///" + str(Path(instance_path) / "cohort.sqlite3")
@@ -63,7 +79,7 @@ def load_config(instance_path: str, env: Mapping[str, str] | None = None) -> dic
         "SECRET_KEY": secret_key,
         "SQLALCHEMY_DATABASE_URI": database_url,
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
-        "COHORT_NOW": env.get("COHORT_NOW") or None,
+        "COHORT_NOW": _instant(env, "COHORT_NOW"),
         "BASE_URL": env.get("COHORT_BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
         "MAIL_SERVER": mail_server,
         "MAIL_PORT": mail_port,

@@ -143,3 +143,9 @@ def test_cohort_now_setting_is_passed_through_or_none(tmp_path: Path):
 def test_a_mail_port_that_is_not_a_number_is_a_config_error():
     with pytest.raises(ConfigError, match="MAIL_PORT"):
         load_config("/tmp/instance", {"COHORT_ENV": "development", "MAIL_PORT": "smtp"})
+
+
+@pytest.mark.parametrize("text", ["yesterday", "2024-01-10T12:00:00"])
+def test_a_malformed_clock_setting_is_a_configuration_error_naming_it(tmp_path: Path, text):
+    with pytest.raises(ConfigError, match="^COHORT_NOW: "):
+        load_config(str(tmp_path), {"COHORT_ENV": "development", "COHORT_NOW": text})
