@@ -147,5 +147,5 @@ def test_a_mail_port_that_is_not_a_number_is_a_config_error():
 
 @pytest.mark.parametrize("text", ["yesterday", "2024-01-10T12:00:00"])
 def test_a_malformed_clock_setting_is_a_configuration_error_naming_it(tmp_path: Path, text):
-    with pytest.raises(ConfigError, match="^COHORT_NOW: "):
+    with pytest.raises(ConfigError, match=r"^COHORT_NOW: "):
         load_config(str(tmp_path), {"COHORT_ENV": "development", "COHORT_NOW": text})
