@@ -4,27 +4,33 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from cohort import demo_text as text
+from cohort.demo_berlin import BERLIN, BERLIN_CLOSES, seed_berlin
 from cohort.models import Cohort, Facilitator, Meeting, Program
+from cohort.schedule import at_local, end_of_day
+
+__all__ = ["PACIFIC", "SEED_REGIONS", "SEED_SLUG", "at_local", "end_of_day", "seed_demo"]
 
 PACIFIC = "America/Los_Angeles"
 SEED_SLUG = "cop-2024"
 WEEKS_PER_YEAR = 52  # shifting by whole weeks keeps the meetings on Wednesdays
-
-
-def end_of_day(day: date, zone: str) -> datetime:
-    """'Midnight' at the end of `day` in `zone`, as a UTC-aware instant."""
-    return datetime.combine(day + timedelta(days=1), time(0, 0), tzinfo=ZoneInfo(zone))
-
-
-def at_local(day: date, clock: time, zone: str) -> datetime:
-    """A wall-clock time on a day in a zone, as an aware instant."""
-    return datetime.combine(day, clock, tzinfo=ZoneInfo(zone))
+# The seed's "Dates and times" blocks: the zones its page names, region by region.
+SEED_REGIONS: list[dict[str, Any]] = [
+    {"name": "Americas", "zones": [
+        {"zone": "America/Los_Angeles", "generic": "USA Pacific Time", "city": "Los Angeles"},
+        {"zone": "America/New_York", "generic": "USA Eastern Time", "city": "New York"},
+    ]},
+    {"name": "Australasia", "zones": [
+        {"zone": "Australia/Perth", "generic": "Australian Western Time", "city": "Perth"},
+        {"zone": "Australia/Sydney", "generic": "Australian Eastern Time", "city": "Sydney"},
+        {"zone": "Australia/Brisbane", "generic": "Australian Eastern Time (no DST)",
+         "city": "Brisbane"},
+    ]},
+]
 
 
 def default_cancellation_policy() -> dict[str, Any]:
@@ -87,6 +93,7 @@ def _cohort(session: Session, program: Program, *, slug: str, weeks: int, now: d
         cancellation_deadline_at=end_of_day(date(2024, 1, 24) + shift, PACIFIC),
         registration_deadline_at=end_of_day(date(2024, 1, 30) + shift, PACIFIC),
         cancellation_policy=default_cancellation_policy(), rebate_rule=default_rebate_rule(),
+        display_regions=[dict(region) for region in SEED_REGIONS],
         sessions_recorded=True, created_at=now,
     )
     for month, day in text.MEETING_DATES_2024:
@@ -98,20 +105,23 @@ def _cohort(session: Session, program: Program, *, slug: str, weeks: int, now: d
     return cohort
 
 
-def next_cohort_weeks(now: datetime) -> int:
-    """The smallest whole-year shift (in weeks) whose application deadline is in the future."""
-    weeks = WEEKS_PER_YEAR
-    while end_of_day(date(2024, 1, 23) + timedelta(weeks=weeks), PACIFIC) <= now:
+def next_cohort_weeks(now: datetime, *, closes: date = date(2024, 1, 23), zone: str = PACIFIC,
+                      at_least: int = WEEKS_PER_YEAR) -> int:
+    """The smallest whole-year shift from `at_least` weeks that puts `closes` in the future."""
+    weeks = at_least
+    while end_of_day(closes + timedelta(weeks=weeks), zone) <= now:
         weeks += WEEKS_PER_YEAR
     return weeks
 
 
 def seed_demo(session: Session, now: datetime) -> list[Cohort]:
-    """Create the seed's program and cohort, and the next one on the same pattern (idempotent)."""
+    """The seed's cohort, the next on its pattern, and the invented Berlin one (idempotent)."""
     program = _program(session, now)
     seed = _cohort(session, program, slug=SEED_SLUG, weeks=0, now=now)
     weeks = next_cohort_weeks(now)
     year = (date(2024, 2, 7) + timedelta(weeks=weeks)).year
     upcoming = _cohort(session, program, slug=f"cop-{year}", weeks=weeks, now=now)
+    berlin = seed_berlin(session, now, weeks=next_cohort_weeks(
+        now, closes=BERLIN_CLOSES, zone=BERLIN, at_least=0))
     session.flush()
-    return [seed, upcoming]
+    return [seed, upcoming, berlin]

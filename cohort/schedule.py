@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 NUMBER_WORDS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine",
@@ -29,17 +30,51 @@ class Region:
     zones: tuple[ZoneLabel, ...]
 
 
-DISPLAY_REGIONS: tuple[Region, ...] = (
-    Region("Americas", (
-        ZoneLabel("America/Los_Angeles", "USA Pacific Time", "Los Angeles"),
-        ZoneLabel("America/New_York", "USA Eastern Time", "New York"),
-    )),
-    Region("Australasia", (
-        ZoneLabel("Australia/Perth", "Australian Western Time", "Perth"),
-        ZoneLabel("Australia/Sydney", "Australian Eastern Time", "Sydney"),
-        ZoneLabel("Australia/Brisbane", "Australian Eastern Time (no DST)", "Brisbane"),
-    )),
-)
+def zone_city(zone: str) -> str:
+    """The city part of an IANA name: 'America/Los_Angeles' → 'Los Angeles'."""
+    return zone.rsplit("/", 1)[-1].replace("_", " ")
+
+
+def regions_from_data(data: Sequence[Mapping[str, Any]] | None) -> tuple[Region, ...]:
+    """Regions as a cohort stores them: [{"name", "zones": [{"zone", "generic", "city"}]}]."""
+    return tuple(
+        Region(str(region["name"]), tuple(
+            ZoneLabel(str(z["zone"]), str(z.get("generic") or f"{zone_city(z['zone'])} time"),
+                      str(z.get("city") or zone_city(z["zone"])))
+            for z in region.get("zones", ())))
+        for region in data or () if region.get("zones"))
+
+
+def regions_to_data(regions: Sequence[Region]) -> list[dict[str, Any]]:
+    """The JSON a cohort stores for `regions`."""
+    return [{"name": r.name, "zones": [{"zone": z.zone, "generic": z.generic, "city": z.city}
+                                       for z in r.zones]} for r in regions]
+
+
+def zone_label(zone: str, regions: Sequence[Region] = ()) -> str:
+    """How people name `zone`: its label in the regions ('USA Pacific Time'), else 'Berlin time'."""
+    for region in regions:
+        for label in region.zones:
+            if label.zone == zone:
+                return label.generic
+    return f"{zone_city(zone)} time"
+
+
+def regions_or_own(regions: Sequence[Region], zone: str) -> tuple[Region, ...]:
+    """The regions to show; without any, one block for the cohort's own zone."""
+    if regions:
+        return tuple(regions)
+    return (Region(zone_city(zone), (ZoneLabel(zone, zone_label(zone), zone_city(zone)),)),)
+
+
+def end_of_day(day: date, zone: str) -> datetime:
+    """'Midnight' at the end of `day` in `zone`, as a UTC-aware instant."""
+    return datetime.combine(day + timedelta(days=1), time(0, 0), tzinfo=ZoneInfo(zone))
+
+
+def at_local(day: date, clock: time, zone: str) -> datetime:
+    """A wall-clock time on a day in a zone, as an aware instant."""
+    return datetime.combine(day, clock, tzinfo=ZoneInfo(zone))
 
 
 @lru_cache(maxsize=1)
@@ -84,6 +119,17 @@ def time_range(start: datetime, end: datetime) -> str:
     if same_half and plain and plain_start and start.date() == end.date():
         return f"{clock_time(start.time(), meridiem=False)} – {clock_time(end.time())}"
     return f"{clock_time(start.time())} – {clock_time(end.time())}"
+
+
+def duration_words(minutes: int) -> str:
+    """180 → 'three hours', 150 → 'two and a half hours', 100 → '1 h 40 min'."""
+    hours, rest = divmod(minutes, 60)
+    if hours < len(NUMBER_WORDS) and rest in (0, 30) and hours:
+        words = NUMBER_WORDS[hours]
+        if rest:
+            return f"{words} and a half hours"
+        return f"{words} hour{'s' if hours > 1 else ''}"
+    return f"{hours} h {rest} min" if hours else f"{rest} minutes"
 
 
 def long_date(d: date) -> str:
@@ -152,9 +198,10 @@ class ScheduleBlock:
 def _heading(name: str, dates: Sequence[date]) -> str:
     count = NUMBER_WORDS[len(dates)] if len(dates) < len(NUMBER_WORDS) else str(len(dates))
     weekdays = {d.strftime("%A") for d in dates}
+    plural = "" if len(dates) == 1 else "s"
     if len(weekdays) == 1:
-        return f"{name} – {count} {weekdays.pop()}s"
-    return f"{name} – {count} meetings"
+        return f"{name} – {count} {weekdays.pop()}{plural}"
+    return f"{name} – {count} meeting{plural}"
 
 
 def region_block(region: Region, meetings: Sequence[tuple[datetime, datetime]]) -> ScheduleBlock:

@@ -8,16 +8,16 @@ from flask import Flask
 
 from cohort.countries import country_name
 from cohort.money import Money
-from cohort.schedule import format_deadline, format_instant, local, long_date
+from cohort.schedule import duration_words, format_deadline, format_instant, local, long_date
 from cohort.services.status import STATE_LABELS
 from workflows import CohortMachine
 
 
-def _money(cents: int, currency: str = "USD") -> str:
+def _money(cents: int, currency: str) -> str:
     return Money(cents, currency).format()
 
 
-def _money_short(cents: int, currency: str = "USD") -> str:
+def _money_short(cents: int, currency: str) -> str:
     return Money(cents, currency).format_short()
 
 
@@ -43,6 +43,7 @@ def init_app(app: Flask) -> None:
         money=_money,
         money_short=_money_short,
         deadline=format_deadline,
+        duration_words=duration_words,
         instant=format_instant,
         iso=_iso,
         country=country_name,

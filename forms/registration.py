@@ -3,16 +3,30 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import Any
 
 from wtforms import BooleanField, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, ValidationError
 
-from cohort.countries import country_choices, is_country
+from cohort.countries import country_choices, country_name, is_country
 from forms.application import options
 from forms.base import CohortForm, strip_text
 
 PLAIN_NUMBER = re.compile(r"[0-9]{1,9}")  # ASCII digits only: "²" and huge numbers are refused
+
+
+def rebate_sentence(rule: Mapping[str, Any] | None) -> str:
+    """'A billing address in Canada, Australia or New Zealand qualifies for the 25% rebate.'"""
+    countries = [country_name(code) for code in (rule or {}).get("countries", ())]
+    basis_points = int((rule or {}).get("basis_points", 0))
+    if not countries or basis_points <= 0:
+        return ""
+    where = countries[0] if len(countries) == 1 else (
+        f"{', '.join(countries[:-1])} or {countries[-1]}")
+    whole, rest = divmod(basis_points, 100)
+    percent = f"{whole}%" if not rest else f"{basis_points / 100:g}%"
+    return f"A billing address in {where} qualifies for the {percent} rebate."
 
 
 class RegistrationForm(CohortForm):
@@ -26,9 +40,7 @@ class RegistrationForm(CohortForm):
     address = TextAreaField("Billing address", filters=[strip_text], validators=[
         DataRequired(message="Please enter the billing address."),
         Length(min=5, max=500, message="Please write between 5 and 500 characters.")])
-    country = SelectField("Country", validate_choice=False,
-                          description="A Canadian, Australian or New Zealand billing address "
-                                      "qualifies for the rebate.")
+    country = SelectField("Country", validate_choice=False)
     tax_id = StringField("Tax or VAT number (optional)", filters=[strip_text], validators=[
         Length(max=50, message="Please keep this under 50 characters.")])
     policy_version = HiddenField()
@@ -39,9 +51,11 @@ class RegistrationForm(CohortForm):
                                "paid; the remainder is invoiced once the cohort is confirmed",
                                validators=[DataRequired(message="Please agree to the terms.")])
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, rebate_rule: Mapping[str, Any] | None = None,
+                 **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.country.choices = options([("", "Choose…"), *country_choices()])
+        self.country.description = rebate_sentence(rebate_rule)
 
     def validate_country(self, field: SelectField) -> None:
         """Only ISO 3166 countries."""

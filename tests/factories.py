@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from cohort.clock import Clock, parse_instant
 from cohort.demo import (
     PACIFIC,
+    SEED_REGIONS,
     at_local,
     default_cancellation_policy,
     default_rebate_rule,
@@ -73,6 +74,7 @@ def make_cohort(session: Session, **overrides: Any) -> Cohort:
         "registration_deadline_at": end_of_day(date(2024, 1, 30), PACIFIC),
         "cancellation_policy": default_cancellation_policy(),
         "rebate_rule": default_rebate_rule(), "sessions_recorded": True,
+        "display_regions": [dict(region) for region in SEED_REGIONS],
         "created_at": datetime(2023, 12, 1, tzinfo=UTC),
     }
     values.update(overrides)

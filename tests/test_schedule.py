@@ -5,8 +5,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from cohort.demo import SEED_REGIONS
 from cohort.schedule import (
-    DISPLAY_REGIONS,
     Region,
     ZoneLabel,
     clock_time,
@@ -14,10 +14,15 @@ from cohort.schedule import (
     is_zone,
     ordinal,
     region_block,
+    regions_from_data,
+    regions_or_own,
+    regions_to_data,
     viewer_schedule,
+    zone_label,
 )
 
 PACIFIC = ZoneInfo("America/Los_Angeles")
+DISPLAY_REGIONS = regions_from_data(SEED_REGIONS)  # the seed's blocks, as its cohort stores them
 SEED_DATES = [(2, 7), (2, 28), (3, 27), (4, 17), (5, 22), (6, 26)]
 
 # The seed's "Dates and times" table: (heading, [(dates, [lines])]) per region, in order.
@@ -73,6 +78,24 @@ def test_display_regions_are_the_seeds_americas_and_australasia_in_order():
                          ids=[region.name for region in DISPLAY_REGIONS])
 def test_region_block_reproduces_the_seeds_table_exactly(region, expected):
     assert rendered(region) == expected
+
+
+def test_regions_survive_the_round_trip_through_the_cohorts_json():
+    assert regions_from_data(regions_to_data(DISPLAY_REGIONS)) == DISPLAY_REGIONS
+
+
+def test_a_zone_is_named_by_its_label_in_the_regions_else_by_its_city():
+    assert zone_label("America/Los_Angeles", DISPLAY_REGIONS) == "USA Pacific Time"
+    assert zone_label("Europe/Berlin", DISPLAY_REGIONS) == "Berlin time"
+    assert zone_label("America/Argentina/Buenos_Aires") == "Buenos Aires time"
+
+
+def test_without_regions_the_schedule_shows_one_block_in_the_cohorts_own_zone():
+    berlin = [(datetime(2024, 3, 5, 17, tzinfo=UTC), datetime(2024, 3, 5, 19, 30, tzinfo=UTC))]
+    (own,) = regions_or_own((), "Europe/Berlin")
+    block = region_block(own, berlin)
+    assert block.heading == "Berlin – one Tuesday"
+    assert [line.text for line in block.groups[0].lines] == ["6:00 – 8:30 pm CET (Berlin)"]
 
 
 def test_region_block_names_the_region_it_renders():

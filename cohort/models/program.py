@@ -10,6 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from cohort.models.base import Base, UTCInstant
 from cohort.money import Money
+from cohort.schedule import Region, regions_from_data, regions_or_own, zone_label
 
 if TYPE_CHECKING:
     from cohort.models.enrollment import Enrollment
@@ -86,6 +87,9 @@ class Cohort(Base):
     cancellation_policy: Mapped[dict[str, Any]] = mapped_column(JSON)
     # {"countries": ["CA", …], "basis_points": 2500, "applies_to": "price", "note": str, …}
     rebate_rule: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    # The schedule's blocks: [{"name": "Americas", "zones": [{"zone", "generic", "city"}, …]}, …]
+    display_regions: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list,
+                                                                  server_default="[]")
     sessions_recorded: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(UTCInstant())
 
@@ -109,6 +113,16 @@ class Cohort(Base):
     def remainder(self) -> Money:
         """What is invoiced once the cohort is confirmed: price minus deposit."""
         return self.price - self.deposit
+
+    @property
+    def regions(self) -> tuple[Region, ...]:
+        """The schedule's blocks; without stored ones, a block for the cohort's own zone."""
+        return regions_or_own(regions_from_data(self.display_regions), self.time_zone)
+
+    @property
+    def zone_label(self) -> str:
+        """The cohort's zone as people name it, e.g. 'USA Pacific Time' or 'Berlin time'."""
+        return zone_label(self.time_zone, regions_from_data(self.display_regions))
 
     @property
     def first_meeting_at(self) -> datetime | None:

@@ -182,6 +182,7 @@ def copy_cohort(session: Session, source: Cohort, *, slug: str, weeks: int,
         registration_deadline_at=move(source.registration_deadline_at),
         cancellation_policy=dict(source.cancellation_policy),
         rebate_rule=dict(source.rebate_rule) if source.rebate_rule else None,
+        display_regions=[dict(region) for region in source.display_regions],
         sessions_recorded=source.sessions_recorded, created_at=now, meetings=meetings,
     )
     session.add(copy)

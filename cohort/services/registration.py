@@ -48,7 +48,7 @@ def registration_open(enrollment: Enrollment, now: datetime) -> str:
     cohort = enrollment.cohort
     if now >= cohort.registration_deadline_at:
         when = format_deadline(cohort.registration_deadline_at, cohort.time_zone)
-        return f"Registration closed on {when} (USA Pacific time)."
+        return f"Registration closed on {when} ({cohort.zone_label})."
     if enrollment.state != "accepted":
         return f"Registration is for accepted applicants; this application is {enrollment.state}."
     return ""

@@ -21,7 +21,7 @@ from cohort.calendar_ics import cohort_calendar
 from cohort.clock import now
 from cohort.extensions import db
 from cohort.models import Cohort
-from cohort.schedule import DISPLAY_REGIONS, region_block, viewer_schedule
+from cohort.schedule import region_block, viewer_schedule
 from cohort.services.applications import (
     ApplicationData,
     ApplicationsClosed,
@@ -56,7 +56,7 @@ def index() -> str:
 
 @bp.get("/cohorts/<slug>")
 def cohort_page(slug: str) -> Response:
-    """Everything an applicant needs to decide, with times in three blocks and their own zone."""
+    """Everything an applicant needs to decide: times in the cohort's regions and their own zone."""
     cohort = _cohort_or_404(slug)
     moment = now()
     zone, zone_chosen = chosen_zone(cohort.time_zone)
@@ -64,7 +64,7 @@ def cohort_page(slug: str) -> Response:
     page = render_template(
         "public/cohort.html", cohort=cohort, program=cohort.program, now=moment,
         zone=zone, zone_chosen=zone_chosen, zone_form=ZoneChoiceForm(data={"tz": zone}),
-        blocks=[region_block(region, spans) for region in DISPLAY_REGIONS],
+        blocks=[region_block(region, spans) for region in cohort.regions],
         own_meetings=viewer_schedule(spans, zone), seats=seat_count(db.session, cohort),
         open_for_applications=applications_open(cohort, moment),
         closed_reason=closed_message(cohort, moment),

@@ -52,7 +52,7 @@ def register(token: str) -> Response | str | tuple[str, int]:
         return render_template("applicant/closed.html", enrollment=enrollment, token=token,
                                message=closed), 403
     existing = registration_of(db.session, enrollment)
-    form = RegistrationForm(obj=existing)
+    form = RegistrationForm(obj=existing, rebate_rule=enrollment.cohort.rebate_rule)
     policy = enrollment.cohort.cancellation_policy
     if not form.is_submitted():
         form.policy_version.data = str(policy["version"])
