@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from wtforms import EmailField, RadioField, SelectField, StringField, TextAreaField
-from wtforms.fields.choices import SelectChoice
 from wtforms.validators import (
     AnyOf,
     DataRequired,
@@ -15,8 +14,8 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from cohort.countries import country_choices, is_country
-from cohort.schedule import is_zone, zone_names
+from cohort.countries import is_country
+from cohort.schedule import is_zone
 from cohort.services.applications import normalize_email
 from forms.base import CohortForm, strip_text
 from forms.choices import (
@@ -26,11 +25,7 @@ from forms.choices import (
     SECTORS,
     SOCIOCRACY_STAGES,
 )
-
-
-def options(pairs: list[tuple[str, str]] | tuple[tuple[str, str], ...]) -> list[SelectChoice]:
-    """WTForms choices from (value, label) pairs."""
-    return [SelectChoice(value, text) for value, text in pairs]
+from forms.option_lists import PrerenderedSelect, country_options, options, zone_options
 
 
 def _required(what: str) -> DataRequired:
@@ -96,16 +91,16 @@ class ApplicationForm(CohortForm):
     hopes_to_gain = TextAreaField(
         "What do you hope to gain from it?", filters=[strip_text],
         validators=[_required("what you hope to gain"), _between(20, 3000)])
-    country = SelectField("Country", validate_choice=False, validators=[_chosen("your country")])
-    time_zone = SelectField("Your time zone", validate_choice=False,
+    country = SelectField("Country", validate_choice=False, validators=[_chosen("your country")],
+                          widget=PrerenderedSelect())
+    time_zone = SelectField("Your time zone", validate_choice=False, widget=PrerenderedSelect(),
                             validators=[_chosen("your time zone")],
                             description="We show meeting times and deadlines in this zone.")
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.country.choices = options([("", "Choose…"), *country_choices()])
-        zones = [(z, z.replace("_", " ")) for z in zone_names()]
-        self.time_zone.choices = options([("", "Choose…"), *zones])
+        self.country.choices = country_options()
+        self.time_zone.choices = zone_options()
 
     def validate_email(self, field: EmailField) -> None:
         """The address as we store it (normalised) must fit too."""

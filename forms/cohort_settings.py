@@ -13,8 +13,8 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 
 from cohort.countries import is_country
 from cohort.services.cohort_settings import REFUND_RULES, CohortSettings
-from forms.application import options
 from forms.base import CohortForm
+from forms.option_lists import options
 
 MEETING_LINE = re.compile(r"^\s*(\d{4}-\d{2}-\d{2})[ T](\d{1,2}:\d{2})\s*$")
 MAX_CENTS = 100_000_000  # USD 1,000,000

@@ -22,8 +22,8 @@ from wtforms.validators import (
 
 from cohort.models.review import RECOMMENDATIONS
 from cohort.services.decisions import DECISIONS
-from forms.application import options
 from forms.base import CohortForm
+from forms.option_lists import options
 
 RECOMMENDATION_CHOICES = [("accept", "Accept"), ("waitlist", "Waitlist"), ("decline", "Decline")]
 

@@ -7,10 +7,9 @@ from typing import Any
 from wtforms import DateField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
-from cohort.countries import country_choices
-from forms.application import options
 from forms.base import CohortForm
 from forms.cohort_settings import parse_cents
+from forms.option_lists import PrerenderedSelect, country_options, options
 
 
 class DocumentFilterForm(CohortForm):
@@ -28,12 +27,12 @@ class DocumentFilterForm(CohortForm):
         ("overdue", "Overdue"), ("issued", "Issued (credit notes)")]))
     issued_from = DateField("Issued from", validators=[Optional()])
     issued_to = DateField("Issued to (inclusive)", validators=[Optional()])
-    country = SelectField("Buyer's country", validate_choice=False)
+    country = SelectField("Buyer's country", validate_choice=False, widget=PrerenderedSelect())
 
     def __init__(self, *args: Any, cohorts: list[str], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.cohort.choices = options([("", "All cohorts"), *((s, s) for s in cohorts)])
-        self.country.choices = options([("", "All countries"), *country_choices()])
+        self.country.choices = country_options("All countries")
 
 
 def _amount(form: CohortForm, field: StringField) -> None:

@@ -9,9 +9,9 @@ from typing import Any
 from wtforms import BooleanField, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, ValidationError
 
-from cohort.countries import country_choices, country_name, is_country
-from forms.application import options
+from cohort.countries import country_name, is_country
 from forms.base import CohortForm, strip_text
+from forms.option_lists import PrerenderedSelect, country_options
 
 PLAIN_NUMBER = re.compile(r"[0-9]{1,9}")  # ASCII digits only: "²" and huge numbers are refused
 
@@ -40,7 +40,7 @@ class RegistrationForm(CohortForm):
     address = TextAreaField("Billing address", filters=[strip_text], validators=[
         DataRequired(message="Please enter the billing address."),
         Length(min=5, max=500, message="Please write between 5 and 500 characters.")])
-    country = SelectField("Country", validate_choice=False)
+    country = SelectField("Country", validate_choice=False, widget=PrerenderedSelect())
     tax_id = StringField("Tax or VAT number (optional)", filters=[strip_text], validators=[
         Length(max=50, message="Please keep this under 50 characters.")])
     policy_version = HiddenField()
@@ -54,7 +54,7 @@ class RegistrationForm(CohortForm):
     def __init__(self, *args: Any, rebate_rule: Mapping[str, Any] | None = None,
                  **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.country.choices = options([("", "Choose…"), *country_choices()])
+        self.country.choices = country_options()
         self.country.description = rebate_sentence(rebate_rule)
 
     def validate_country(self, field: SelectField) -> None:

@@ -6,9 +6,8 @@ from typing import Any
 
 from wtforms import SelectField
 
-from cohort.schedule import zone_names
-from forms.application import options
 from forms.base import CohortForm
+from forms.option_lists import PrerenderedSelect, zone_options
 
 
 class ZoneChoiceForm(CohortForm):
@@ -17,8 +16,8 @@ class ZoneChoiceForm(CohortForm):
     class Meta:
         csrf = False  # GET form; it only sets a display preference
 
-    tz = SelectField("Show times in", validate_choice=False)
+    tz = SelectField("Show times in", validate_choice=False, widget=PrerenderedSelect())
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.tz.choices = options([(z, z.replace("_", " ")) for z in zone_names()])
+        self.tz.choices = zone_options(None)
