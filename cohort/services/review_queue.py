@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from sqlalchemy import Select, func, or_, select
-from sqlalchemy.orm import Session, contains_eager, subqueryload
+from sqlalchemy.orm import Session, contains_eager, selectinload, subqueryload
 
 from cohort.models import ApplicationAnswers, Cohort, Enrollment, Person
 from cohort.models.review import Review
@@ -91,25 +91,43 @@ def _query(cohort: Cohort, wanted: QueueFilter) -> Select[tuple[Enrollment]]:
     return stmt.order_by(*order)
 
 
-def _with_details(stmt: Select[tuple[Enrollment]]) -> Select[tuple[Enrollment]]:
+def _with_details(stmt: Select[tuple[Enrollment]], *, paged: bool) -> Select[tuple[Enrollment]]:
     # A fixed number of statements however many rows: the joins already made carry the person
-    # and answers; reviews (with reviewers) come in one more statement.
+    # and answers; reviews (with reviewers) come in one more statement: for a page, by the ids
+    # of its rows (one IN list of at most PER_PAGE), for everything, by repeating the query.
+    reviews = selectinload if paged else subqueryload
     return stmt.options(contains_eager(Enrollment.person), contains_eager(Enrollment.answers),
-                        subqueryload(Enrollment.reviews).joinedload(Review.reviewer))
+                        reviews(Enrollment.reviews).joinedload(Review.reviewer))
 
 
-def review_queue(session: Session, cohort: Cohort, wanted: QueueFilter) -> QueuePage:
-    """One page of the applications matching the filter, with people, answers and reviews."""
+def _known_total(wanted: QueueFilter, summary: QueueSummary | None) -> int | None:
+    """How many rows match, when the summary's counts already say (no search, no 'mine')."""
+    if summary is None or wanted.search.strip() or wanted.unreviewed_by is not None:
+        return None
+    if wanted.state in STATE_ORDER:
+        return summary.counts.get(wanted.state, 0)
+    return summary.total
+
+
+def review_queue(session: Session, cohort: Cohort, wanted: QueueFilter,
+                 summary: QueueSummary | None = None) -> QueuePage:
+    """One page of the applications matching the filter, with people, answers and reviews.
+
+    With the cohort's `summary` (counts per state), a filter on the state alone needs no count.
+    """
     stmt = _query(cohort, wanted)
-    total = session.scalar(select(func.count()).select_from(
-        stmt.order_by(None).with_only_columns(Enrollment.id).subquery())) or 0
+    total = _known_total(wanted, summary)
+    if total is None:
+        total = session.scalar(select(func.count()).select_from(
+            stmt.order_by(None).with_only_columns(Enrollment.id).subquery())) or 0
     pages = max((total + PER_PAGE - 1) // PER_PAGE, 1)
     page = min(max(wanted.page, 1), pages)
-    rows = session.scalars(_with_details(stmt).limit(PER_PAGE).offset((page - 1) * PER_PAGE))
+    rows = session.scalars(_with_details(stmt, paged=True).limit(PER_PAGE)
+                           .offset((page - 1) * PER_PAGE))
     return QueuePage(list(rows.unique()), total, page, pages)
 
 
 def all_applications(session: Session, cohort: Cohort) -> list[Enrollment]:
     """Every application of the cohort, oldest first, with details (for exports)."""
-    stmt = _with_details(_query(cohort, QueueFilter(sort="oldest")))
+    stmt = _with_details(_query(cohort, QueueFilter(sort="oldest")), paged=False)
     return list(session.scalars(stmt).unique())

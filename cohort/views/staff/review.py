@@ -57,12 +57,13 @@ def queue(slug: str) -> str:
     """Applications of a cohort: counts, filters, search, sort, who reviewed what."""
     cohort = cohort_or_404(slug)
     wanted = _queue_filter()
-    listing = review_queue(db.session, cohort, wanted)
+    summary = queue_summary(db.session, cohort)
+    listing = review_queue(db.session, cohort, wanted, summary)
     reviewed_by_me = {e.id for e in listing.rows
                       for r in e.reviews if r.reviewer_id == current_user.id}
     return render_template(
         "staff/queue.html", cohort=cohort, wanted=wanted, sorts=SORTS, labels=STATE_LABELS,
-        summary=queue_summary(db.session, cohort), listing=listing,
+        summary=summary, listing=listing,
         enrollments=listing.rows, reviewed_by_me=reviewed_by_me, decisions=DECISIONS,
         form=DecisionForm())
 
