@@ -1,7 +1,7 @@
 """review queue index on enrollments (cohort_id, submitted_at, id)
 
-Revision ID: 0006_queue_index
-Revises: 0005_outbox_attachments
+Revision ID: 0007_queue_index
+Revises: 0006_cohort_display_regions
 Create Date: 2026-12-01 13:50:00
 
 """
@@ -9,8 +9,8 @@ from alembic import op
 
 
 # revision identifiers, used by Alembic.
-revision = '0006_queue_index'
-down_revision = '0005_outbox_attachments'
+revision = '0007_queue_index'
+down_revision = '0006_cohort_display_regions'
 branch_labels = None
 depends_on = None
 
