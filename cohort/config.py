@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from cohort.clock import ClockError, parse_instant
+from cohort.schedule import is_zone
 
 ENVIRONMENTS = ("development", "test", "production")
 
@@ -20,6 +21,14 @@ def _flag(value: str | None, default: bool = False) -> bool:
     if value is None or value == "":
         return default
     return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _zone(env: Mapping[str, str], name: str, default: str) -> str:
+    """An IANA time zone name from the environment, or `default` when unset."""
+    text = env.get(name, "").strip() or default
+    if not is_zone(text):
+        raise ConfigError(f"{name} must be an IANA time zone such as Europe/Berlin, not {text!r}")
+    return text
 
 
 def _count(env: Mapping[str, str], name: str, default: int) -> int:
@@ -102,6 +111,8 @@ def load_config(instance_path: str, env: Mapping[str, str] | None = None) -> dic
         "SELLER_ADDRESS": env.get("SELLER_ADDRESS", "PO Box 1, Anytown, CA 90000, USA"),
         "SELLER_TAX_ID": env.get("SELLER_TAX_ID", ""),
         "SELLER_EMAIL": env.get("SELLER_EMAIL", "billing@example.org"),
+        # The finance desk's day filters are days here (each document is dated in its cohort's).
+        "SELLER_TIME_ZONE": _zone(env, "SELLER_TIME_ZONE", "UTC"),
         "PAYMENT_INSTRUCTIONS": env.get(
             "PAYMENT_INSTRUCTIONS",
             "Pay by card from your status page, or by bank transfer quoting the invoice number."),

@@ -45,14 +45,13 @@ from forms.cohort_settings import parse_cents
 from forms.finance import CreditNoteForm, DocumentFilterForm, OfflinePaymentForm
 
 bp = Blueprint("finance", __name__, url_prefix="/finance")
-DESK_ZONE = "America/Los_Angeles"  # dates in the filter are days in the seller's zone
 
 
 def _filter_form() -> tuple[DocumentFilterForm, DocumentFilter]:
     slugs = list(db.session.scalars(select(Cohort.slug).order_by(Cohort.slug)))
     form = DocumentFilterForm(request.args, cohorts=slugs)
     form.validate()
-    zone = ZoneInfo(DESK_ZONE)
+    zone = ZoneInfo(current_app.config["SELLER_TIME_ZONE"])  # days are the seller's days
     start = form.issued_from.data if not form.issued_from.errors else None
     end = form.issued_to.data if not form.issued_to.errors else None
     return form, DocumentFilter(
@@ -73,7 +72,8 @@ def desk() -> str:
     form, wanted = _filter_form()
     report = document_report(db.session, wanted, now())
     return render_template("finance/desk.html", form=form, report=report, kinds=KIND_LABELS,
-                           query=request.query_string.decode())
+                           query=request.query_string.decode(),
+                           seller_zone=current_app.config["SELLER_TIME_ZONE"])
 
 
 @bp.get("/documents.csv")
