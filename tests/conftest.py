@@ -21,7 +21,7 @@ os.environ.setdefault("COHORT_ENV", "test")
 os.environ.pop("COHORT_NOW", None)
 os.environ.pop("MAIL_SERVER", None)
 
-from flask import Flask
+from flask import Flask, g
 from flask_migrate import upgrade
 
 from app import create_app
@@ -124,6 +124,20 @@ def app(database_url: str) -> Iterator[Flask]:
 def session(app: Flask):
     """The request-scoped SQLAlchemy session, for arranging and checking data."""
     return db.session
+
+
+@pytest.fixture
+def fresh_globals(app: Flask) -> None:
+    """Start every request with an empty `g`, as a real server does (for tests with two browsers).
+
+    The `app` fixture keeps one application context open and Flask reuses it for the test client's
+    requests, so `g` (Flask-Login's cached user, Flask-WTF's CSRF token) would otherwise carry over
+    from one browser to the next.
+    """
+    @app.before_request
+    def _forget_previous_request() -> None:
+        for name in list(g):
+            g.pop(name)
 
 
 @pytest.fixture

@@ -135,19 +135,24 @@ def test_an_application_sends_its_confirmation_over_smtp_after_commit(
     assert message.claimed_until is None
 
 
-def test_a_duplicate_application_writes_no_mail(app, session, client, smtp):
+def test_a_duplicate_application_mails_only_its_owner_and_stores_nothing(
+        app, session, client, smtp):
     send_mail_to(app, smtp.port)
     cohort = open_cohort(session)
     first, address = apply(client, cohort)
     assert first.status_code == 302
 
-    again, _ = apply(client, cohort, email=address)
+    again, _ = apply(client, cohort, email=address.upper(), full_name="Someone Else")
 
-    assert again.status_code == 409
-    assert "We already have an application" in again.get_data(as_text=True)
-    assert len(outbox(session)) == 1
+    assert again.status_code == 302
+    assert again.headers["Location"] == first.headers["Location"]
+    received, notice = outbox(session)
+    assert (received.kind, notice.kind) == ("application_received", "application_repeated")
+    assert notice.to_address == address
     assert session.scalar(select(func.count()).select_from(Enrollment)) == 1
-    assert len(smtp.received) == 1
+    token = session.scalars(select(Enrollment)).one().status_token
+    assert f"/a/{token}" in body_of(smtp.received[1].message)
+    assert len(smtp.received) == 2
 
 
 def test_an_application_and_its_mail_commit_or_roll_back_together(

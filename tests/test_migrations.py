@@ -19,3 +19,32 @@ def test_migrations_create_every_model_table(app):
         tables = set(db.engine.dialect.get_table_names(connection))
     assert set(Base.metadata.tables) <= tables
     assert "alembic_version" in tables
+
+
+def test_stored_addresses_are_rekeyed_without_merging_two_people(tmp_path):
+    """Rows written before address keys were case-folded get the new key and ASCII spelling."""
+    from alembic.script import ScriptDirectory
+    from flask_migrate import upgrade
+    from sqlalchemy import text
+
+    from tests.conftest import _build_app
+
+    app = _build_app(f"sqlite:///{tmp_path / 'old.sqlite3'}")
+    with app.app_context():
+        script = ScriptDirectory.from_config(app.extensions["migrate"].migrate.get_config())
+        rekey = next(r for r in script.walk_revisions() if r.revision.endswith("_address_keys"))
+        upgrade(revision=rekey.down_revision)
+        with db.engine.begin() as conn:
+            for email, key in [("ｖｉｃｔｉｍ@Example.ORG", "victim@example.org"),
+                               ("Straße@example.org", "straße@example.org"),
+                               ("strasse@example.org", "strasse@example.org")]:
+                conn.execute(text("INSERT INTO people (email, email_normalized, name, created_at)"
+                                  " VALUES (:e, :k, 'x', '2024-01-01 00:00:00')"),
+                             {"e": email, "k": key})
+        upgrade()
+        with db.engine.connect() as conn:
+            rows = conn.execute(text("SELECT email, email_normalized FROM people ORDER BY id"))
+            assert list(rows) == [("victim@example.org", "victim@example.org"),
+                                  ("Straße@example.org", "straße@example.org"),
+                                  ("strasse@example.org", "strasse@example.org")]
+        db.engine.dispose()

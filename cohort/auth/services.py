@@ -9,6 +9,8 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from cohort.addresses import address_key as normalize_email
+from cohort.addresses import mailing_address
 from cohort.auth.passwords import (
     hash_password,
     needs_rehash,
@@ -18,7 +20,6 @@ from cohort.auth.passwords import (
 from cohort.auth.throttle import ThrottleLimits, check_allowed, current_limits, record_attempt
 from cohort.models import STAFF_ROLES, StaffUser
 from cohort.services import ServiceError
-from cohort.services.applications import normalize_email
 
 PASSWORD_MIN_LENGTH = 12
 PASSWORD_MAX_LENGTH = 256
@@ -79,7 +80,7 @@ def _checked_email(email: str) -> str:
     except EmailNotValidError:
         raise StaffAccountInvalid(
             f"{email!r} does not look like an e-mail address (name@example.org).") from None
-    return email
+    return mailing_address(email)
 
 
 def staff_user_by_email(session: Session, email: str) -> StaffUser | None:

@@ -3,16 +3,23 @@
 from __future__ import annotations
 
 import secrets
-import unicodedata
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from cohort.addresses import address_key, mailing_address
 from cohort.mail.outbox import queue_mail, status_url
-from cohort.models import ApplicationAnswers, AuditRecord, Cohort, Enrollment, Person
+from cohort.models import (
+    ApplicationAnswers,
+    AuditRecord,
+    Cohort,
+    Enrollment,
+    OutboxMessage,
+    Person,
+)
 from cohort.schedule import format_deadline
 from cohort.services import ServiceError
 
@@ -23,8 +30,8 @@ class ApplicationsClosed(ServiceError):
     status_code = 403
 
 
-class DuplicateApplication(ServiceError):
-    """This e-mail address has already applied to this cohort."""
+# A second application from a known address tells its owner by e-mail, at most this often.
+REPEAT_NOTICE_INTERVAL = timedelta(hours=1)
 
 
 @dataclass(frozen=True)
@@ -47,9 +54,21 @@ class ApplicationData:
     time_zone: str
 
 
+@dataclass(frozen=True)
+class Submission:
+    """What the applicant is told: the same whether or not the address had applied before.
+
+    `address` is the spelling of what they typed that the confirmation page repeats (never the
+    stored spelling of someone else's address); `enrollment` is None when nothing new was made.
+    """
+
+    address: str
+    enrollment: Enrollment | None
+
+
 def normalize_email(address: str) -> str:
-    """The form of an address used to tell people apart: NFKC, trimmed, lower-cased."""
-    return unicodedata.normalize("NFKC", address).strip().lower()
+    """The key people and staff are told apart by (see `cohort.addresses.address_key`)."""
+    return address_key(address)
 
 
 def new_status_token() -> str:
@@ -83,60 +102,83 @@ def find_enrollment(session: Session, cohort_id: int, email: str) -> Enrollment 
     ).one_or_none()
 
 
-def _duplicate(existing: Enrollment, cohort: Cohort) -> DuplicateApplication:
-    when = format_deadline(existing.submitted_at, cohort.time_zone)
-    return DuplicateApplication(
-        f"We already have an application from {existing.person.email} for this cohort "
-        f"(submitted {when}). Nothing was changed. Your private status link is in the "
-        "e-mail we sent you then."
+def _tell_owner_of_repeat(session: Session, existing: Enrollment, now: datetime) -> None:
+    """E-mail the stored address that someone applied again with it (at most hourly)."""
+    recent = session.scalar(
+        select(OutboxMessage.id).where(
+            OutboxMessage.enrollment_id == existing.id,
+            OutboxMessage.kind == "application_repeated",
+            OutboxMessage.created_at > now - REPEAT_NOTICE_INTERVAL,
+        ).limit(1)
     )
+    if recent is None:
+        queue_mail(session, kind="application_repeated", to=existing.person.email, now=now,
+                   enrollment_id=existing.id, enrollment=existing, cohort=existing.cohort,
+                   person=existing.person, attempted_at=now,
+                   status_url=status_url(existing.status_token))
+
+
+def _new_enrollment(session: Session, cohort: Cohort, data: ApplicationData, typed: str,
+                    key: str, now: datetime) -> tuple[Person, Enrollment]:
+    """The person (found by key, or made from what was typed) and their new enrollment."""
+    person = session.scalars(select(Person).where(Person.email_normalized == key)).one_or_none()
+    if person is None:
+        person = Person(email=typed, email_normalized=key, name=data.full_name, created_at=now)
+        session.add(person)
+    enrollment = Enrollment(
+        cohort=cohort, person=person, state="submitted", status_token=new_status_token(),
+        time_zone=data.time_zone, country=data.country, submitted_at=now, state_changed_at=now,
+    )
+    enrollment.answers = ApplicationAnswers(
+        full_name=data.full_name, organisation=data.organisation, role=data.role,
+        role_title=data.role_title, organisation_size=data.organisation_size,
+        sector=data.sector, sociocracy_stage=data.sociocracy_stage,
+        prerequisite=data.prerequisite, prerequisite_details=data.prerequisite_details,
+        hopes_to_bring=data.hopes_to_bring, hopes_to_gain=data.hopes_to_gain,
+        country=data.country, time_zone=data.time_zone,
+    )
+    session.add(enrollment)
+    session.flush()
+    return person, enrollment
 
 
 def submit_application(
     session: Session, cohort: Cohort, data: ApplicationData, now: datetime
-) -> Enrollment:
-    """Create the person (if new), the enrollment and the answers; queue the confirmation."""
+) -> Submission:
+    """Take an application; the answer never tells whether the address was known.
+
+    A new address makes a person. A known address never changes the stored person (name and
+    spelling stay as they are, whoever typed the form): the application is attached to them and
+    the confirmation goes to the stored address, so only its owner can follow it. The answers keep
+    what was typed. If the address already applied to this cohort, nothing is stored and its owner
+    is e-mailed their status link instead.
+    """
     if not applications_open(cohort, now):
         raise ApplicationsClosed(closed_message(cohort, now))
-    existing = find_enrollment(session, cohort.id, data.email)
+    typed = mailing_address(data.email)
+    submission = Submission(address=typed, enrollment=None)
+    existing = find_enrollment(session, cohort.id, typed)
     if existing is not None:
-        raise _duplicate(existing, cohort)
-    normalized = normalize_email(data.email)
-    try:
-        with session.begin_nested():
-            person = session.scalars(
-                select(Person).where(Person.email_normalized == normalized)
-            ).one_or_none()
-            if person is None:
-                person = Person(email=data.email.strip(), email_normalized=normalized,
-                                name=data.full_name, created_at=now)
-                session.add(person)
-            else:
-                person.name = data.full_name
-                person.email = data.email.strip()
-            enrollment = Enrollment(
-                cohort=cohort, person=person, state="submitted", status_token=new_status_token(),
-                time_zone=data.time_zone, country=data.country, submitted_at=now,
-                state_changed_at=now,
-            )
-            enrollment.answers = ApplicationAnswers(
-                full_name=data.full_name, organisation=data.organisation, role=data.role,
-                role_title=data.role_title, organisation_size=data.organisation_size,
-                sector=data.sector, sociocracy_stage=data.sociocracy_stage,
-                prerequisite=data.prerequisite, prerequisite_details=data.prerequisite_details,
-                hopes_to_bring=data.hopes_to_bring, hopes_to_gain=data.hopes_to_gain,
-                country=data.country, time_zone=data.time_zone,
-            )
-            session.add(enrollment)
-            session.flush()
-    except IntegrityError:
-        # Another request created the same application between our check and our insert.
-        existing = find_enrollment(session, cohort.id, data.email)
-        if existing is None:
-            raise
-        raise _duplicate(existing, cohort) from None
+        _tell_owner_of_repeat(session, existing, now)
+        session.flush()
+        return submission
+    key = address_key(typed)
+    for attempt in (1, 2):
+        try:
+            with session.begin_nested():
+                person, enrollment = _new_enrollment(session, cohort, data, typed, key, now)
+            break
+        except IntegrityError:
+            # Another request made the same application, or the same person, meanwhile.
+            existing = find_enrollment(session, cohort.id, typed)
+            if existing is not None:
+                _tell_owner_of_repeat(session, existing, now)
+                session.flush()
+                return submission
+            if attempt == 2:
+                raise
     session.add(AuditRecord(
-        occurred_at=now, actor=f"applicant:{normalized}", subject_type="enrollment",
+        occurred_at=now, actor=f"applicant:{key}", subject_type="enrollment",
         subject_id=enrollment.id, event="submit", from_state=None, to_state="submitted",
         reason="application submitted",
     ))
@@ -144,4 +186,4 @@ def submit_application(
                enrollment_id=enrollment.id, enrollment=enrollment, cohort=cohort,
                person=person, status_url=status_url(enrollment.status_token))
     session.flush()
-    return enrollment
+    return Submission(address=typed, enrollment=enrollment)

@@ -25,7 +25,6 @@ from cohort.schedule import region_block, viewer_schedule
 from cohort.services.applications import (
     ApplicationData,
     ApplicationsClosed,
-    DuplicateApplication,
     applications_open,
     closed_message,
     submit_application,
@@ -96,27 +95,22 @@ def apply(slug: str) -> Response | tuple[str, int] | str:
     form = ApplicationForm()
     if not form.is_submitted():
         form.time_zone.data = chosen_zone(cohort.time_zone)[0]
-    duplicate = ""
     if form.validate_on_submit():
         data = ApplicationData(**{
             f.name: (getattr(form, f.name).data or "").strip() for f in fields(ApplicationData)
         })
         try:
-            enrollment = submit_application(db.session, cohort, data, moment)
+            submission = submit_application(db.session, cohort, data, moment)
         except ApplicationsClosed as closed:
             db.session.rollback()
             return render_template("public/apply_closed.html", cohort=cohort,
                                    message=closed.message), 403
-        except DuplicateApplication as dup:
-            db.session.rollback()
-            duplicate = dup.message
-        else:
-            db.session.commit()
-            session["applied"] = {"cohort": cohort.slug, "email": enrollment.person.email}
-            return redirect(url_for("public.applied", slug=slug))
-    status = 409 if duplicate else (422 if form.is_submitted() else 200)
-    return render_template("public/apply.html", cohort=cohort, form=form,
-                           duplicate=duplicate), status
+        db.session.commit()
+        # The same answer whether or not the address had applied: its owner is told by e-mail.
+        session["applied"] = {"cohort": cohort.slug, "email": submission.address}
+        return redirect(url_for("public.applied", slug=slug))
+    status = 422 if form.is_submitted() else 200
+    return render_template("public/apply.html", cohort=cohort, form=form), status
 
 
 @bp.get("/cohorts/<slug>/applied")
