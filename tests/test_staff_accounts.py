@@ -46,7 +46,7 @@ def test_users_create_makes_an_account_whose_password_verifies(app, session):
         "users", "create", "Sheella@Example.org", "--name", "Sheella Mierson",
         "--role", "facilitator", "--password", "a long enough password"])
     assert result.exit_code == 0, result.output
-    assert "Created facilitator account Sheella@Example.org" in result.output
+    assert "Created facilitator account Sheella@example.org" in result.output  # domain lower-cased
     user = staff_user_by_email(session, "sheella@example.org")
     assert user is not None and user.role == "facilitator" and user.active
     assert verify_password(user.password_hash, "a long enough password")
