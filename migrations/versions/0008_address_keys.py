@@ -1,7 +1,7 @@
 """address keys: NFKC + case folding, ASCII spellings where one exists
 
-Revision ID: 0006_address_keys
-Revises: 0005_outbox_attachments
+Revision ID: 0008_address_keys
+Revises: 0007_queue_index
 Create Date: 2026-12-01 14:00:00
 
 People and staff accounts were told apart by NFKC + lower-case, and the spelling typed was kept
@@ -16,8 +16,8 @@ from alembic import op
 from email_validator import EmailNotValidError, validate_email
 
 # revision identifiers, used by Alembic.
-revision = '0006_address_keys'
-down_revision = '0005_outbox_attachments'
+revision = '0008_address_keys'
+down_revision = '0007_queue_index'
 branch_labels = None
 depends_on = None
 
