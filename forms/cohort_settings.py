@@ -4,35 +4,19 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from wtforms import DateTimeLocalField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import DateTimeLocalField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, ValidationError
 
 from cohort.countries import is_country
 from cohort.services.cohort_settings import REFUND_RULES, CohortSettings
 from forms.base import CohortForm
+from forms.numbers import WholeNumberField, parse_basis_points, parse_cents
 from forms.option_lists import options
 
-MEETING_LINE = re.compile(r"^\s*(\d{4}-\d{2}-\d{2})[ T](\d{1,2}:\d{2})\s*$")
-MAX_CENTS = 100_000_000  # USD 1,000,000
-
-
-def parse_cents(text: str) -> int:
-    """'1,997.00' → 199700; refuses negatives, more than two decimals and absurd amounts."""
-    cleaned = text.replace(",", "").replace("$", "").strip()
-    try:
-        amount = Decimal(cleaned)
-    except InvalidOperation:
-        raise ValueError("Please give an amount such as 1,997.00.") from None
-    if not amount.is_finite() or amount < 0 or amount != amount.quantize(Decimal("0.01")):
-        raise ValueError("Please give an amount such as 1,997.00 (at most two decimals).")
-    cents = int(amount * 100)
-    if cents > MAX_CENTS:
-        raise ValueError("That amount is too large.")
-    return cents
+MEETING_LINE = re.compile(r"^\s*([0-9]{4}-[0-9]{2}-[0-9]{2})[ T]([0-9]{1,2}:[0-9]{2})\s*$")
 
 
 def _money_field(label: str) -> StringField:
@@ -54,10 +38,10 @@ class CohortSettingsForm(CohortForm):
 
     title = StringField("Title (the dates as people read them)", validators=[
         DataRequired(message="Please give a title."), Length(max=200, message="At most 200.")])
-    capacity = IntegerField("Seats", validators=[
+    capacity = WholeNumberField("Seats", validators=[
         InputRequired(message="Please give the number of seats."),
         NumberRange(min=1, max=1000, message="Between 1 and 1,000 seats.")])
-    minimum_participants = IntegerField("Minimum to go ahead", validators=[
+    minimum_participants = WholeNumberField("Minimum to go ahead", validators=[
         InputRequired(message="Please give the minimum."),
         NumberRange(min=1, max=1000, message="Between 1 and 1,000.")])
     price = _money_field("Price")
@@ -68,7 +52,7 @@ class CohortSettingsForm(CohortForm):
     meetings = TextAreaField("Meetings: one start per line, “YYYY-MM-DD HH:MM”, cohort's zone",
                              validators=[DataRequired(message="Please list the meetings."),
                                          Length(max=2000, message="At most 2,000 characters.")])
-    meeting_minutes = IntegerField("Length of each meeting (minutes)", validators=[
+    meeting_minutes = WholeNumberField("Length of each meeting (minutes)", validators=[
         InputRequired(message="Please give the length."),
         NumberRange(min=15, max=720, message="Between 15 and 720 minutes.")])
     policy_text = TextAreaField("Cancellation policy (shown on the registration form)",
@@ -119,12 +103,9 @@ class CohortSettingsForm(CohortForm):
         text = (field.data or "").strip()
         if text:
             try:
-                value = Decimal(text)
-            except InvalidOperation:
-                raise ValidationError("Please give a percentage such as 25.") from None
-            if not value.is_finite() or not 0 <= value <= 100 or value != value.quantize(
-                    Decimal("0.01")):
-                raise ValidationError("Between 0 and 100, at most two decimals.")
+                parse_basis_points(text)
+            except ValueError as exc:
+                raise ValidationError(str(exc)) from None
 
     def _codes(self) -> tuple[str, ...]:
         raw = (self.rebate_countries.data or "").replace(";", ",")
@@ -151,7 +132,7 @@ class CohortSettingsForm(CohortForm):
             refund_before_start=self.refund_before_start.data,
             refund_after_start=self.refund_after_start.data,
             rebate_countries=self._codes(),
-            rebate_basis_points=int(Decimal(percent) * 100) if percent else 0,
+            rebate_basis_points=parse_basis_points(percent) if percent else 0,
         )
 
     def fill(self, settings: CohortSettings) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from wtforms import (
     BooleanField,
     HiddenField,
-    IntegerField,
     RadioField,
     SelectMultipleField,
     StringField,
@@ -23,6 +22,7 @@ from wtforms.validators import (
 from cohort.models.review import RECOMMENDATIONS
 from cohort.services.decisions import DECISIONS
 from forms.base import CohortForm
+from forms.numbers import WholeNumberField
 from forms.option_lists import options
 
 RECOMMENDATION_CHOICES = [("accept", "Accept"), ("waitlist", "Waitlist"), ("decline", "Decline")]
@@ -73,7 +73,7 @@ class CopyCohortForm(CohortForm):
         Regexp(r"^[a-z0-9]+(?:-[a-z0-9]+)*$",
                message="Use lower-case letters, digits and single hyphens (e.g. cop-2025)."),
     ])
-    weeks = IntegerField("Shift every date by (weeks)", validators=[
+    weeks = WholeNumberField("Shift every date by (weeks)", validators=[
         InputRequired(message="Please give a number of weeks."),
         NumberRange(min=1, max=520, message="Between 1 and 520 weeks."),
     ], default=52)

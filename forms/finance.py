@@ -8,7 +8,7 @@ from wtforms import DateField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from forms.base import CohortForm
-from forms.cohort_settings import parse_cents
+from forms.numbers import parse_cents
 from forms.option_lists import PrerenderedSelect, country_options, options
 
 

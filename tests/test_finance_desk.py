@@ -147,7 +147,7 @@ def test_finance_records_a_bank_transfer_with_a_reference(client, session):
     assert too_much.status_code == 409 and "is owed" in too_much.get_data(as_text=True)
     assert bad.status_code == 422
     text = bad.get_data(as_text=True)
-    assert "Please give an amount such as 1,997.00." in text
+    assert "Please give an amount in digits such as 1,997.00" in text
     assert "Please give the bank&#39;s reference." in text
     assert good.status_code == 302
     session.expire_all()

@@ -14,7 +14,7 @@ from cohort.models import Cohort, Document, Enrollment, LedgerEntry, Payment, Re
 from cohort.money import Money
 from cohort.payments.gateway import PaymentProviderError, StripeGateway
 from cohort.services import ServiceError
-from cohort.services.ledger import post
+from cohort.services.ledger import balance, post
 from cohort.services.locking import lock_row
 
 KIND_LABELS = {"receipt": "Receipt", "invoice": "Invoice", "credit_note": "Credit note"}
@@ -214,6 +214,12 @@ def issue_manual_credit(session: Session, enrollment: Enrollment, *, amount: Mon
     enrollment = lock_row(session, Enrollment, enrollment.id)
     if amount.currency != enrollment.cohort.currency or amount.cents <= 0:
         raise CreditRefused(f"Give a positive amount in {enrollment.cohort.currency}.")
+    owed = balance(session, enrollment)  # read under the lock: a payment may just have come in
+    if owed.cents <= 0:
+        raise CreditRefused("Nothing is owed, so there is nothing to credit: a credit note "
+                            "can only reduce what is owed.")
+    if amount.cents > owed.cents:
+        raise CreditRefused(f"At most {owed} can be credited: that is what is owed.")
     refers_to = document_to_correct(session, enrollment)
     if refers_to is None:
         raise CreditRefused("There is no invoice or receipt to correct.")

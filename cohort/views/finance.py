@@ -32,6 +32,7 @@ from cohort.money import Money
 from cohort.payments.gateway import stripe_gateway
 from cohort.services.finance import (
     KIND_LABELS,
+    CreditRefused,
     DocumentFilter,
     document_report,
     issue_manual_credit,
@@ -41,8 +42,8 @@ from cohort.services.finance import (
 )
 from cohort.services.payments import record_offline_payment
 from cohort.services.status import account
-from forms.cohort_settings import parse_cents
 from forms.finance import CreditNoteForm, DocumentFilterForm, OfflinePaymentForm
+from forms.numbers import parse_cents
 
 bp = Blueprint("finance", __name__, url_prefix="/finance")
 
@@ -189,8 +190,13 @@ def credit_note(enrollment_id: int) -> Response | tuple[str, int]:
     if not form.validate_on_submit():
         return _account_page(enrollment, credit_form=form), 422
     amount = Money(parse_cents(form.credit_amount.data), enrollment.cohort.currency)
-    note = issue_manual_credit(db.session, enrollment, amount=amount,
-                               reason=form.reason.data.strip(), actor=_actor(), now=now())
+    try:
+        note = issue_manual_credit(db.session, enrollment, amount=amount,
+                                   reason=form.reason.data.strip(), actor=_actor(), now=now())
+    except CreditRefused as refused:
+        db.session.rollback()
+        form.credit_amount.errors = [refused.message]
+        return _account_page(enrollment, credit_form=form), 422
     db.session.commit()
     flash(f"Credit note {note.display_number} issued for {amount}.", "success")
     current_app.logger.info("credit note %s by %s", note.display_number, _actor())

@@ -44,7 +44,7 @@ ANSWER_LABELS = {"role": ROLES, "organisation_size": ORGANISATION_SIZES, "sector
 def _queue_filter() -> QueueFilter:
     page = request.args.get("page", "1")
     return QueueFilter(
-        page=int(page) if page.isdigit() and len(page) < 7 else 1,
+        page=int(page) if page.isascii() and page.isdigit() and len(page) < 7 else 1,
         state=request.args.get("state", "")[:20], search=request.args.get("q", "")[:100],
         sort=request.args.get("sort", "oldest") if request.args.get("sort") in SORTS else "oldest",
         unreviewed_by=current_user.id if request.args.get("mine") == "unreviewed" else None,
