@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any
 
@@ -9,11 +10,58 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from cohort.jsonbody import parse_json
 from cohort.models import Payment, Refund, StripeEvent
 from cohort.payments.gateway import StripeGateway
+from cohort.services import ServiceError
 from cohort.services.payments import record_card_payment
 
 HANDLED = ("payment_intent.succeeded", "payment_intent.payment_failed", "charge.refunded")
+MAX_EVENT_BYTES = 256 * 1024  # Stripe's events are a few kilobytes
+MAX_EVENT_DEPTH = 16
+CURRENCY = re.compile(r"[A-Za-z]{3}")
+
+
+class MalformedEvent(ServiceError):
+    """A signed event whose shape is not what Stripe sends: refused, nothing stored."""
+
+    status_code = 400
+
+
+def _text(value: Any, where: str, limit: int = 255) -> str:
+    if not isinstance(value, str) or not 0 < len(value) <= limit:
+        raise MalformedEvent(f"{where} must be a non-empty string of at most {limit} characters.")
+    return value
+
+
+def _object(value: Any, where: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise MalformedEvent(f"{where} must be an object.")
+    return value
+
+
+def parse_event(payload: bytes) -> dict[str, Any]:
+    """The verified payload as an event whose handled parts have the types we use, or 400."""
+    event = _object(parse_json(payload, max_bytes=MAX_EVENT_BYTES, max_depth=MAX_EVENT_DEPTH),
+                    "the event")
+    _text(event.get("id"), "id")
+    if _text(event.get("type"), "type", 100) not in HANDLED:
+        return event
+    obj = _object(_object(event.get("data"), "data").get("object"), "data.object")
+    _text(obj.get("id"), "data.object.id")
+    if event["type"] == "payment_intent.succeeded":
+        amount = obj.get("amount")
+        if isinstance(amount, bool) or not isinstance(amount, int) or amount <= 0:
+            raise MalformedEvent("data.object.amount must be a positive whole number of cents.")
+        if not CURRENCY.fullmatch(_text(obj.get("currency"), "data.object.currency", 3)):
+            raise MalformedEvent("data.object.currency must be a three-letter code.")
+    if event["type"] == "charge.refunded" and obj.get("refunds") is not None:
+        items = _object(obj["refunds"], "data.object.refunds").get("data") or []
+        if not isinstance(items, list):
+            raise MalformedEvent("data.object.refunds.data must be a list.")
+        for item in items:
+            _text(_object(item, "each refund").get("id"), "each refund's id")
+    return event
 
 
 def remember_event(session: Session, event_id: str, event_type: str, now: datetime) -> bool:
@@ -48,7 +96,7 @@ def _charge_refunded(session: Session, charge: dict[str, Any], now: datetime) ->
 
 def handle_event(session: Session, event: Any, gateway: StripeGateway | None,
                  now: datetime) -> str:
-    """Apply one verified event inside the caller's transaction; returns what was done."""
+    """Apply one verified, well-formed event (`parse_event`) in the caller's transaction."""
     event_type = event["type"]
     if event_type not in HANDLED:
         return "ignored"
@@ -56,7 +104,7 @@ def handle_event(session: Session, event: Any, gateway: StripeGateway | None,
         return "duplicate"
     obj = event["data"]["object"]
     if event_type == "payment_intent.succeeded":
-        payment = record_card_payment(session, obj["id"], int(obj["amount"]), obj["currency"],
+        payment = record_card_payment(session, obj["id"], obj["amount"], obj["currency"],
                                       gateway, now)
         return "recorded" if payment is not None else "unknown payment"
     if event_type == "payment_intent.payment_failed":

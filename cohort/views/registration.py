@@ -18,6 +18,7 @@ from flask import (
 from cohort.clock import now
 from cohort.extensions import db
 from cohort.invoices.download import pdf_response
+from cohort.jsonbody import MalformedBody, request_json
 from cohort.models import Document, Payment
 from cohort.payments.gateway import stripe_gateway
 from cohort.services import ServiceError
@@ -116,7 +117,11 @@ def pay_with_card(token: str, payment_id: int) -> tuple[Response, int] | Respons
     payment = db.session.get(Payment, payment_id)
     if payment is None or payment.enrollment_id != enrollment.id or payment.method != "card":
         abort(404)
-    card_token = (request.get_json(silent=True) or {}).get("token", "")
+    try:
+        body = request_json(request, max_bytes=2048, max_depth=2)
+    except MalformedBody as malformed:
+        return jsonify(error=f"The card could not be read: {malformed.message}"), 400
+    card_token = body.get("token", "") if isinstance(body, dict) else ""
     well_formed = isinstance(card_token, str) and card_token.startswith("tok_")
     if not well_formed or len(card_token) > 255:
         return jsonify(error="The card could not be read; please enter it again."), 400

@@ -8,8 +8,7 @@ from sqlalchemy.exc import OperationalError
 
 from cohort.clock import now
 from cohort.extensions import csrf, db
-from cohort.payments.gateway import plain
-from cohort.payments.webhooks import handle_event
+from cohort.payments.webhooks import handle_event, parse_event
 from cohort.services import ServiceError
 
 bp = Blueprint("stripe_webhook", __name__)
@@ -22,13 +21,19 @@ def webhook() -> tuple[Response, int]:
     secret = current_app.config["STRIPE_WEBHOOK_SECRET"]
     if not secret:
         return jsonify(error="webhooks are not configured"), 400
+    payload = request.get_data()
     try:
-        event = stripe.Webhook.construct_event(
-            request.get_data(), request.headers.get("Stripe-Signature", ""), secret)
+        stripe.WebhookSignature.verify_header(
+            payload.decode("utf-8"), request.headers.get("Stripe-Signature", ""), secret,
+            stripe.Webhook.DEFAULT_TOLERANCE)
     except (ValueError, stripe.SignatureVerificationError):
         return jsonify(error="invalid signature"), 400
     try:
-        outcome = handle_event(db.session, plain(event),
+        event = parse_event(payload)  # signed is not the same as well-formed
+    except ServiceError as malformed:
+        return jsonify(error=malformed.message), malformed.status_code
+    try:
+        outcome = handle_event(db.session, event,
                                current_app.extensions.get("cohort.stripe"), now())
         db.session.commit()
     except OperationalError:
