@@ -34,7 +34,7 @@ def _percent_bp(basis_points: int) -> str:
     return f"{whole}%" if not rest else f"{whole}.{rest:02d}".rstrip("0") + "%"
 
 
-COHORT_STATE_LABELS = {state.id: state.name for state in CohortMachine.states}
+COHORT_STATE_LABELS = CohortMachine.labels()
 
 
 def init_app(app: Flask) -> None:

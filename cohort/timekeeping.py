@@ -18,6 +18,7 @@ from cohort.payments.gateway import StripeGateway
 from cohort.services import ServiceError
 from cohort.services.rebates import issue_rebate, rebates_due
 from cohort.services.transitions import TransitionRefused, change_cohort, change_enrollment
+from workflows import CohortMachine, EnrollmentMachine
 
 TICK_ACTOR = "system:tick"
 
@@ -48,7 +49,8 @@ class TickReport:
 def close_due_cohorts(session: Session, now: datetime, report: TickReport) -> None:
     """Close applications of open cohorts whose application deadline has passed."""
     due = session.scalars(
-        select(Cohort.id).where(Cohort.state == "open", Cohort.applications_close_at <= now)
+        select(Cohort.id).where(Cohort.state.in_(CohortMachine.sources("close")),
+                                Cohort.applications_close_at <= now)
     ).all()
     session.rollback()
     for cohort_id in due:
@@ -69,7 +71,8 @@ def lapse_unregistered(session: Session, now: datetime, report: TickReport) -> N
     due = session.scalars(
         select(Enrollment.id)
         .join(Cohort)
-        .where(Enrollment.state == "accepted", Cohort.registration_deadline_at <= now)
+        .where(Enrollment.state.in_(EnrollmentMachine.sources("lapse")),
+               Cohort.registration_deadline_at <= now)
     ).all()
     session.rollback()
     for enrollment_id in due:
@@ -83,11 +86,11 @@ def lapse_unregistered(session: Session, now: datetime, report: TickReport) -> N
         session.commit()
 
 
-def _advance_cohorts(session: Session, now: datetime, *, from_state: str, event: str,
-                     member_states: tuple[str, ...], member_event: str,
+def _advance_cohorts(session: Session, now: datetime, *, event: str, member_event: str,
                      done: list[str]) -> None:
     """Move cohorts whose time has come, and their members with them, one cohort per commit."""
-    due = session.scalars(select(Cohort.id).where(Cohort.state == from_state)).all()
+    due = session.scalars(
+        select(Cohort.id).where(Cohort.state.in_(CohortMachine.sources(event)))).all()
     session.rollback()
     for cohort_id in due:
         try:
@@ -97,7 +100,7 @@ def _advance_cohorts(session: Session, now: datetime, *, from_state: str, event:
             session.rollback()  # not time yet, or another tick did it
             continue
         for enrollment in list(cohort.enrollments):
-            if enrollment.state in member_states:
+            if enrollment.state in EnrollmentMachine.sources(member_event):
                 change_enrollment(session, enrollment.id, member_event, actor=TICK_ACTOR,
                                   now=now, reason=f"cohort {cohort.state}")
         done.append(cohort.slug)
@@ -106,11 +109,9 @@ def _advance_cohorts(session: Session, now: datetime, *, from_state: str, event:
 
 def start_and_finish_cohorts(session: Session, now: datetime, report: TickReport) -> None:
     """Confirmed cohorts run from their first meeting; running ones finish after the last."""
-    _advance_cohorts(session, now, from_state="confirmed", event="start",
-                     member_states=("invoiced", "paid"), member_event="start",
+    _advance_cohorts(session, now, event="start", member_event="start",
                      done=report.started_cohorts)
-    _advance_cohorts(session, now, from_state="running", event="finish",
-                     member_states=("participating",), member_event="complete",
+    _advance_cohorts(session, now, event="finish", member_event="complete",
                      done=report.finished_cohorts)
 
 

@@ -205,14 +205,59 @@ def test_enabled_follows_the_meeting_times():
     assert CohortMachine("running").enabled(facts(now=LAST_MEETING_ENDS)) == ["finish"]
 
 
-def test_enabled_leaves_recorded_refusals_alone():
+def test_explaining_a_refusal_changes_nothing_and_says_the_same_each_time():
     machine = CohortMachine("closed")
-    with pytest.raises(Refused):
-        machine.fire("confirm", facts(registered=0))
-    recorded = list(machine.refusals)
-    machine.enabled(facts(now=CLOSE, registered=0))
-    assert machine.refusals == recorded
+    given = facts(now=CLOSE, registered=0)
+    first = machine.explain("confirm", given)
+    assert first == ["Only 0 registered; the cohort needs at least 6 to go ahead."]
+    assert machine.explain("confirm", given) == first
+    assert machine.explain("confirm", facts()) == []
     assert machine.state == "closed"
+    assert not hasattr(machine, "refusals")
+
+
+@pytest.mark.parametrize("state", STATES)
+@pytest.mark.parametrize("given", [facts(), facts(now=CLOSE), facts(registered=0),
+                                   facts(now=FIRST_MEETING), facts(now=LAST_MEETING_ENDS),
+                                   facts(first_meeting_at=None)], ids=str)
+def test_enabled_events_are_exactly_those_with_nothing_to_explain(state, given):
+    machine = CohortMachine(state)
+    unexplained = [e for e in CohortMachine.event_ids() if not machine.explain(e, given)]
+    assert set(machine.enabled(given)) == set(unexplained)
+
+
+def test_explain_gives_every_reason_a_guard_has():
+    machine = CohortMachine("draft")
+    reasons = machine.explain("publish", facts(now=CLOSE, first_meeting_at=None))
+    assert reasons == ["The cohort has no meetings yet.",
+                       "The application deadline passed on 2025-01-15 17:00 UTC."]
+
+
+# -- what the states mean elsewhere ---------------------------------------------------------------
+def test_state_traits_name_the_states_they_mean():
+    assert CohortMachine.states_that("public") == (
+        "open", "closed", "confirmed", "running", "finished", "cancelled")
+    assert CohortMachine.states_that("takes_applications") == ("open",)
+    assert CohortMachine.states_that("takes_decisions") == ("open", "closed", "confirmed")
+    assert CohortMachine.states_that("goes_ahead") == ("confirmed", "running")
+
+
+def test_an_unknown_trait_is_an_error_not_an_empty_set():
+    with pytest.raises(KeyError):
+        CohortMachine.states_that("holds_seat")
+
+
+def test_sources_and_events_from_read_the_transitions():
+    assert CohortMachine.sources("cancel") == ("draft", "open", "closed", "confirmed")
+    assert CohortMachine.sources("close") == ("open",)
+    for state in STATES:
+        assert set(CohortMachine.events_from(state)) == {e for s, e in ALLOWED if s == state}
+    assert CohortMachine.final_state_ids() == FINAL_STATES
+
+
+def test_labels_are_the_state_names_people_read():
+    assert CohortMachine.labels()["open"] == "Open for applications"
+    assert list(CohortMachine.labels()) == list(STATES)
 
 
 def test_possible_events_ignore_guards():

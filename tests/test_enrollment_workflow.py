@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from tests.workflow_helpers import check_refusal
-from workflows import SEAT_HOLDING_STATES, EnrollmentFacts, EnrollmentMachine, Refused
+from workflows import EnrollmentFacts, EnrollmentMachine, Refused
 
 SECOND = timedelta(seconds=1)
 DEADLINE = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
@@ -100,8 +100,45 @@ def test_exits_and_completion_are_final_and_offer_no_events():
 
 
 def test_seat_holding_states_are_exactly_accepted_through_participating():
-    assert SEAT_HOLDING_STATES == ("accepted", "registered", "invoiced", "paid", "participating")
-    assert set(SEAT_HOLDING_STATES) <= set(STATES)
+    assert EnrollmentMachine.states_that("holds_seat") == (
+        "accepted", "registered", "invoiced", "paid", "participating")
+
+
+def test_state_traits_name_the_states_they_mean():
+    assert EnrollmentMachine.states_that("deposit_paid") == (
+        "registered", "invoiced", "paid", "participating")
+    assert EnrollmentMachine.states_that("balance_payable") == ("invoiced", "participating")
+    assert EnrollmentMachine.states_that("rebate_due") == (
+        "registered", "invoiced", "paid", "participating", "completed")
+    with pytest.raises(KeyError):
+        EnrollmentMachine.states_that("takes_decisions")
+
+
+def test_sources_and_events_from_read_the_transitions():
+    assert EnrollmentMachine.sources("cancel") == ("registered", "invoiced", "paid",
+                                                   "participating")
+    assert EnrollmentMachine.sources("register") == ("accepted",)
+    assert EnrollmentMachine.sources("start") == ("invoiced", "paid")
+    for state in STATES:
+        assert set(EnrollmentMachine.events_from(state)) == {e for s, e in ALLOWED if s == state}
+    assert EnrollmentMachine.final_state_ids() == FINAL_STATES
+
+
+@pytest.mark.parametrize(("state", "event"), [
+    ("submitted", "decline"), ("waitlisted", "decline"), ("accepted", "withdraw"),
+    ("registered", "cancel"), ("invoiced", "cancel"), ("paid", "cancel"),
+    ("participating", "cancel"), ("completed", None), ("declined", None), ("withdrawn", None),
+    ("lapsed", None), ("cancelled", None),
+])
+def test_each_state_leaves_a_cancelled_cohort_by_its_own_event(state, event):
+    assert EnrollmentMachine.exit_when_cohort_cancelled(state) == event
+
+
+def test_labels_are_the_state_names_people_read():
+    labels = EnrollmentMachine.labels()
+    assert list(labels) == list(STATES)
+    assert labels["submitted"] == "Application received"
+    assert labels["invoiced"] == "Invoice sent"
 
 
 # -- every transition -----------------------------------------------------------------------------
@@ -256,14 +293,27 @@ def test_enabled_follows_the_deadline_for_accepted_applications():
     assert set(machine.enabled(facts(now=DEADLINE))) == {"withdraw", "lapse"}
 
 
-def test_enabled_leaves_state_and_recorded_refusals_alone():
+def test_explaining_changes_nothing_and_gives_every_reason():
     machine = EnrollmentMachine("submitted")
-    with pytest.raises(Refused):
-        machine.fire("accept", facts(seats_held=9))
-    recorded = list(machine.refusals)
-    machine.enabled(facts(cohort_state="draft"))
-    assert machine.refusals == recorded
+    given = facts(seats_held=9, now=DEADLINE)
+    reasons = machine.explain("accept", given)
+    assert reasons == ["The registration deadline passed on 2025-03-01 12:00 UTC.",
+                       reasons[1]]
+    assert reasons[1].startswith("The cohort is full: 9 of 9 seats are held")
+    assert machine.explain("accept", given) == reasons
+    assert machine.explain("accept", facts()) == []
     assert machine.state == "submitted"
+    assert not hasattr(machine, "refusals")
+
+
+@pytest.mark.parametrize("state", STATES)
+@pytest.mark.parametrize("given", [facts(), facts(now=DEADLINE), facts(seats_held=9),
+                                   facts(cohort_state="confirmed"), facts(cohort_state="running"),
+                                   facts(cohort_state="finished")], ids=str)
+def test_enabled_events_are_exactly_those_with_nothing_to_explain(state, given):
+    machine = EnrollmentMachine(state)
+    unexplained = [e for e in EnrollmentMachine.event_ids() if not machine.explain(e, given)]
+    assert set(machine.enabled(given)) == set(unexplained)
 
 
 def test_possible_events_ignore_guards():

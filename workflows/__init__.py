@@ -2,10 +2,9 @@
 
 from workflows.base import Refused, StateHolder
 from workflows.cohort import CohortFacts, CohortMachine
-from workflows.enrollment import SEAT_HOLDING_STATES, EnrollmentFacts, EnrollmentMachine
+from workflows.enrollment import EnrollmentFacts, EnrollmentMachine
 
 __all__ = [
-    "SEAT_HOLDING_STATES",
     "CohortFacts",
     "CohortMachine",
     "EnrollmentFacts",

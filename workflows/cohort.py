@@ -6,9 +6,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import ClassVar
 
-from statemachine import State
+from workflows.base import ALLOWED, LifecycleMachine, Stage, Verdict, refuse, utc_text
 
-from workflows.base import LifecycleMachine, utc_text
+# What a cohort's state means elsewhere: listed publicly, taking applications, taking the
+# facilitators' decisions, going ahead (remainder invoiced).
+PUBLIC = "public"
+APPLYING = "takes_applications"
+DECIDING = "takes_decisions"
+AHEAD = "goes_ahead"
 
 
 @dataclass(frozen=True)
@@ -37,13 +42,13 @@ class CohortMachine(LifecycleMachine):
         "cancel": "cancel",
     }
 
-    draft = State("Draft", initial=True)
-    open = State("Open for applications")
-    closed = State("Applications closed")
-    confirmed = State("Confirmed")
-    running = State("Running")
-    finished = State("Finished", final=True)
-    cancelled = State("Cancelled", final=True)
+    draft = Stage("Draft", initial=True)
+    open = Stage("Open for applications", traits={PUBLIC, APPLYING, DECIDING})
+    closed = Stage("Applications closed", traits={PUBLIC, DECIDING})
+    confirmed = Stage("Confirmed", traits={PUBLIC, DECIDING, AHEAD})
+    running = Stage("Running", traits={PUBLIC, AHEAD})
+    finished = Stage("Finished", final=True, traits={PUBLIC})
+    cancelled = Stage("Cancelled", final=True, traits={PUBLIC})
 
     publish = draft.to(open, cond=["has_meetings", "before_application_deadline"])
     close = open.to(closed)
@@ -55,37 +60,37 @@ class CohortMachine(LifecycleMachine):
         cancelled
     )
 
-    def has_meetings(self, facts: CohortFacts) -> bool:
+    def has_meetings(self, facts: CohortFacts) -> Verdict:
         """A cohort needs its meetings before anyone can apply."""
         if facts.first_meeting_at is not None:
-            return True
-        return self.refuse("The cohort has no meetings yet.")
+            return ALLOWED
+        return refuse("The cohort has no meetings yet.")
 
-    def before_application_deadline(self, facts: CohortFacts) -> bool:
+    def before_application_deadline(self, facts: CohortFacts) -> Verdict:
         """Applications are taken only before their deadline."""
         if facts.now < facts.applications_close_at:
-            return True
-        return self.refuse(
+            return ALLOWED
+        return refuse(
             f"The application deadline passed on {utc_text(facts.applications_close_at)}."
         )
 
-    def enough_registered(self, facts: CohortFacts) -> bool:
+    def enough_registered(self, facts: CohortFacts) -> Verdict:
         """The cohort goes ahead only with its minimum number of registered participants."""
         if facts.registered >= facts.minimum:
-            return True
-        return self.refuse(
+            return ALLOWED
+        return refuse(
             f"Only {facts.registered} registered; the cohort needs at least {facts.minimum} "
             "to go ahead."
         )
 
-    def first_meeting_started(self, facts: CohortFacts) -> bool:
+    def first_meeting_started(self, facts: CohortFacts) -> Verdict:
         """The cohort runs from its first meeting."""
         if facts.first_meeting_at is not None and facts.now >= facts.first_meeting_at:
-            return True
-        return self.refuse("The first meeting has not started yet.")
+            return ALLOWED
+        return refuse("The first meeting has not started yet.")
 
-    def last_meeting_ended(self, facts: CohortFacts) -> bool:
+    def last_meeting_ended(self, facts: CohortFacts) -> Verdict:
         """The cohort finishes after its last meeting."""
         if facts.last_meeting_ends_at is not None and facts.now >= facts.last_meeting_ends_at:
-            return True
-        return self.refuse("The last meeting has not ended yet.")
+            return ALLOWED
+        return refuse("The last meeting has not ended yet.")

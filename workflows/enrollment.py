@@ -6,12 +6,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import ClassVar
 
-from statemachine import State
+from workflows.base import ALLOWED, LifecycleMachine, Stage, Verdict, refuse, utc_text
+from workflows.cohort import CohortMachine
 
-from workflows.base import LifecycleMachine, utc_text
-
-SEAT_HOLDING_STATES = ("accepted", "registered", "invoiced", "paid", "participating")
-DECIDING_COHORT_STATES = ("open", "closed", "confirmed")
+# What a state means elsewhere: who holds a seat, who paid the deposit, who may owe the balance,
+# who is owed the rebate once the cohort starts.
+SEAT = "holds_seat"
+DEPOSIT = "deposit_paid"
+BALANCE = "balance_payable"
+REBATE = "rebate_due"
 
 
 @dataclass(frozen=True)
@@ -47,18 +50,18 @@ class EnrollmentMachine(LifecycleMachine):
         "cancel": "cancel",
     }
 
-    submitted = State("Submitted", initial=True)
-    waitlisted = State("Waitlisted")
-    accepted = State("Accepted")
-    registered = State("Registered")
-    invoiced = State("Invoiced")
-    paid = State("Paid")
-    participating = State("Participating")
-    completed = State("Completed", final=True)
-    declined = State("Declined", final=True)
-    withdrawn = State("Withdrawn", final=True)
-    lapsed = State("Lapsed", final=True)
-    cancelled = State("Cancelled", final=True)
+    submitted = Stage("Application received", initial=True)
+    waitlisted = Stage("On the waitlist")
+    accepted = Stage("Accepted", traits={SEAT})
+    registered = Stage("Registered", traits={SEAT, DEPOSIT, REBATE})
+    invoiced = Stage("Invoice sent", traits={SEAT, DEPOSIT, BALANCE, REBATE})
+    paid = Stage("Paid in full", traits={SEAT, DEPOSIT, REBATE})
+    participating = Stage("Participating", traits={SEAT, DEPOSIT, BALANCE, REBATE})
+    completed = Stage("Completed", final=True, traits={REBATE})
+    declined = Stage("Not accepted", final=True)
+    withdrawn = Stage("Withdrawn", final=True)
+    lapsed = Stage("Place lapsed", final=True)
+    cancelled = Stage("Cancelled", final=True)
 
     waitlist = submitted.to(waitlisted, cond="cohort_deciding")
     accept = submitted.to(accepted, cond=["cohort_deciding", "before_registration_deadline",
@@ -82,52 +85,61 @@ class EnrollmentMachine(LifecycleMachine):
         | participating.to(cancelled)
     )
 
-    # -- guards: each says why when it says no ------------------------------------------------
-    def cohort_deciding(self, facts: EnrollmentFacts) -> bool:
-        """Decisions are taken while the cohort is open, closed or confirmed."""
-        if facts.cohort_state in DECIDING_COHORT_STATES:
-            return True
-        return self.refuse(f"The cohort is {facts.cohort_state}; decisions are no longer taken.")
+    # When the cohort is cancelled, each enrollment leaves by the first of these it has.
+    exits_when_cohort_cancelled: ClassVar[tuple[str, ...]] = ("cancel", "decline", "withdraw")
 
-    def seat_free(self, facts: EnrollmentFacts) -> bool:
+    @classmethod
+    def exit_when_cohort_cancelled(cls, state: str) -> str | None:
+        """The event that ends an enrollment in `state` when its cohort is cancelled, if any."""
+        possible = cls.events_from(state)
+        return next((e for e in cls.exits_when_cohort_cancelled if e in possible), None)
+
+    # -- guards: pure; each says why when it says no ------------------------------------------
+    def cohort_deciding(self, facts: EnrollmentFacts) -> Verdict:
+        """Decisions are taken while the cohort is open, closed or confirmed."""
+        if facts.cohort_state in CohortMachine.states_that("takes_decisions"):
+            return ALLOWED
+        return refuse(f"The cohort is {facts.cohort_state}; decisions are no longer taken.")
+
+    def seat_free(self, facts: EnrollmentFacts) -> Verdict:
         """Accepting needs a free seat."""
         if facts.seats_held < facts.capacity:
-            return True
+            return ALLOWED
         waiting = f"{facts.waitlisted} on the waitlist" if facts.waitlisted else "nobody waitlisted"
-        return self.refuse(
+        return refuse(
             f"The cohort is full: {facts.seats_held} of {facts.capacity} seats are held "
             f"({waiting}). Waitlist this application, or free a seat first."
         )
 
-    def before_registration_deadline(self, facts: EnrollmentFacts) -> bool:
+    def before_registration_deadline(self, facts: EnrollmentFacts) -> Verdict:
         """Registration (and acceptance) is possible until the registration deadline."""
         if facts.now < facts.registration_deadline:
-            return True
-        return self.refuse(
+            return ALLOWED
+        return refuse(
             f"The registration deadline passed on {utc_text(facts.registration_deadline)}."
         )
 
-    def registration_deadline_passed(self, facts: EnrollmentFacts) -> bool:
+    def registration_deadline_passed(self, facts: EnrollmentFacts) -> Verdict:
         """An accepted place lapses only once the registration deadline has passed."""
         if facts.now >= facts.registration_deadline:
-            return True
+            return ALLOWED
         deadline = utc_text(facts.registration_deadline)
-        return self.refuse(f"The registration deadline ({deadline}) has not passed yet.")
+        return refuse(f"The registration deadline ({deadline}) has not passed yet.")
 
-    def cohort_confirmed(self, facts: EnrollmentFacts) -> bool:
+    def cohort_confirmed(self, facts: EnrollmentFacts) -> Verdict:
         """Remainder invoices go out once the cohort is confirmed."""
-        if facts.cohort_state in ("confirmed", "running"):
-            return True
-        return self.refuse(f"The cohort is {facts.cohort_state}, not confirmed.")
+        if facts.cohort_state in CohortMachine.states_that("goes_ahead"):
+            return ALLOWED
+        return refuse(f"The cohort is {facts.cohort_state}, not confirmed.")
 
-    def cohort_running(self, facts: EnrollmentFacts) -> bool:
+    def cohort_running(self, facts: EnrollmentFacts) -> Verdict:
         """Participation starts when the cohort runs."""
-        if facts.cohort_state == "running":
-            return True
-        return self.refuse(f"The cohort is {facts.cohort_state}, not running.")
+        if facts.cohort_state == CohortMachine.running.id:
+            return ALLOWED
+        return refuse(f"The cohort is {facts.cohort_state}, not running.")
 
-    def cohort_finished(self, facts: EnrollmentFacts) -> bool:
+    def cohort_finished(self, facts: EnrollmentFacts) -> Verdict:
         """Completion comes when the cohort has finished."""
-        if facts.cohort_state == "finished":
-            return True
-        return self.refuse(f"The cohort is {facts.cohort_state}, not finished.")
+        if facts.cohort_state == CohortMachine.finished.id:
+            return ALLOWED
+        return refuse(f"The cohort is {facts.cohort_state}, not finished.")

@@ -8,7 +8,6 @@ from cohort.models.documents import (
     DocumentSeries,
 )
 from cohort.models.enrollment import (
-    SEAT_HOLDING_STATES,
     ApplicationAnswers,
     Enrollment,
     Person,
@@ -22,7 +21,6 @@ from cohort.models.staff import STAFF_ROLES, LoginAttempt, StaffUser
 __all__ = [
     "DOCUMENT_KINDS",
     "RECOMMENDATIONS",
-    "SEAT_HOLDING_STATES",
     "STAFF_ROLES",
     "ApplicationAnswers",
     "AuditRecord",

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from cohort.models.base import Base, UTCInstant
 from cohort.models.program import Cohort
-from workflows.enrollment import SEAT_HOLDING_STATES
+from workflows import EnrollmentMachine
 
 if TYPE_CHECKING:
     from cohort.models.review import Review
@@ -63,7 +63,7 @@ class Enrollment(Base):
     @property
     def holds_seat(self) -> bool:
         """True while this enrollment counts against the cohort's capacity."""
-        return self.state in SEAT_HOLDING_STATES
+        return self.state in EnrollmentMachine.states_that("holds_seat")
 
 
 class ApplicationAnswers(Base):

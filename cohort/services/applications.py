@@ -22,6 +22,7 @@ from cohort.models import (
 )
 from cohort.schedule import format_deadline
 from cohort.services import ServiceError
+from workflows import CohortMachine
 
 
 class ApplicationsClosed(ServiceError):
@@ -78,14 +79,15 @@ def new_status_token() -> str:
 
 def applications_open(cohort: Cohort, now: datetime) -> bool:
     """True while the cohort is open and its application deadline has not passed."""
-    return cohort.state == "open" and now < cohort.applications_close_at
+    return (cohort.state in CohortMachine.states_that("takes_applications")
+            and now < cohort.applications_close_at)
 
 
 def closed_message(cohort: Cohort, now: datetime) -> str:
     """Why the cohort takes no applications, in words."""
-    if cohort.state == "draft":
+    if cohort.state not in CohortMachine.states_that("public"):
         return "Applications for this cohort have not opened yet."
-    if now >= cohort.applications_close_at or cohort.state != "open":
+    if now >= cohort.applications_close_at or not applications_open(cohort, now):
         when = format_deadline(cohort.applications_close_at, cohort.time_zone)
         if now < cohort.applications_close_at:
             return f"Applications for this cohort are closed (the cohort is {cohort.state})."

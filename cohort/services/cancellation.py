@@ -18,8 +18,8 @@ from cohort.services.ledger import balance, net_paid, post
 from cohort.services.locking import lock_row
 from cohort.services.refunds import execute_plan, plan_refund
 from cohort.services.transitions import change_cohort, change_enrollment
+from workflows import EnrollmentMachine
 
-CANCELLABLE_STATES = ("registered", "invoiced", "paid", "participating")
 RULE_WORDS = {"everything": "everything you have paid",
               "all_but_deposit": "everything you have paid except the deposit",
               "nothing": "nothing"}
@@ -100,7 +100,7 @@ def cancel_enrollment(session: Session, enrollment: Enrollment, *, quoted_cents:
     """The participant cancels: refund per policy (as quoted), credit note, e-mail."""
     lock_row(session, Cohort, enrollment.cohort_id)
     enrollment = lock_row(session, Enrollment, enrollment.id)
-    if enrollment.state not in CANCELLABLE_STATES:
+    if enrollment.state not in EnrollmentMachine.sources("cancel"):
         raise ServiceError(f"There is no registration to cancel: the application is "
                            f"{enrollment.state}.")
     quote = cancellation_quote(session, enrollment, now)
@@ -125,17 +125,13 @@ def cancel_cohort(session: Session, cohort: Cohort, *, gateway: StripeGateway | 
     """The cohort does not go ahead: everyone told, every payment refunded in full."""
     change_cohort(session, cohort.id, "cancel", actor=actor, now=now, reason=reason)
     for enrollment in list(cohort.enrollments):
-        if enrollment.state in CANCELLABLE_STATES:
+        event = EnrollmentMachine.exit_when_cohort_cancelled(enrollment.state)
+        if event is None:
+            continue
+        if event == "cancel":
             _close_account(session, enrollment, net_paid(session, enrollment).cents,
                            reason="cohort_cancelled", gateway=gateway, now=now,
                            words="The cohort was cancelled")
-            event = "cancel"
-        elif enrollment.state == "accepted":
-            event = "withdraw"
-        elif enrollment.state in ("submitted", "waitlisted"):
-            event = "decline"
-        else:
-            continue
         # Everyone already has the cohort's cancellation e-mail: no second notice each.
         change_enrollment(session, enrollment.id, event, actor=actor, now=now,
                           reason="cohort cancelled", notify=False)

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from cohort.models import Cohort, Meeting
 from cohort.services import ServiceError
-from cohort.services.facts import DEPOSIT_PAID_STATES, count_by_state, seats_held
+from cohort.services.facts import count_by_state, count_that, seats_held
 
 REFUND_RULES = {
     "everything": "Everything paid",
@@ -85,7 +85,7 @@ def _check(cohort: Cohort, new: CohortSettings, counts: dict[str, int]) -> list[
         problems.append("The minimum must be between 1 and the capacity.")
     if not 0 <= new.deposit_cents <= new.price_cents:
         problems.append("The deposit must be between zero and the price.")
-    paid = sum(counts.get(s, 0) for s in DEPOSIT_PAID_STATES)
+    paid = count_that(counts, "deposit_paid")
     if paid and (new.price_cents, new.deposit_cents) != (cohort.price_cents, cohort.deposit_cents):
         problems.append(f"{paid} people have already paid at the current price and deposit; "
                         "they cannot change now.")

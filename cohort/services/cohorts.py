@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, selectinload
 from cohort.models import Cohort, Program
 from cohort.services.applications import applications_open
 from cohort.services.facts import count_by_state, seats_held
+from workflows import CohortMachine
 
 
 @dataclass(frozen=True)
@@ -30,7 +31,7 @@ def listed_cohorts(session: Session, now: datetime) -> list[Cohort]:
     """Every published cohort: those open for applications first, then by first meeting."""
     cohorts = session.scalars(
         select(Cohort)
-        .where(Cohort.state != "draft")
+        .where(Cohort.state.in_(CohortMachine.states_that("public")))
         .options(selectinload(Cohort.meetings),
                  selectinload(Cohort.program).selectinload(Program.facilitators))
     ).all()
@@ -42,7 +43,8 @@ def listed_cohorts(session: Session, now: datetime) -> list[Cohort]:
 def cohort_by_slug(session: Session, slug: str) -> Cohort | None:
     """A published cohort by its slug."""
     return session.scalars(
-        select(Cohort).where(Cohort.slug == slug, Cohort.state != "draft")
+        select(Cohort).where(Cohort.slug == slug,
+                            Cohort.state.in_(CohortMachine.states_that("public")))
     ).one_or_none()
 
 

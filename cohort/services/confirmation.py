@@ -11,6 +11,7 @@ from cohort.mail.outbox import queue_mail, status_url
 from cohort.models import Cohort, Document, Enrollment
 from cohort.services.ledger import balance, post
 from cohort.services.transitions import change_cohort, change_enrollment
+from workflows import EnrollmentMachine
 
 
 def remainder_due_at(cohort: Cohort, now: datetime, due_days: int) -> datetime:
@@ -49,6 +50,6 @@ def confirm_cohort(session: Session, cohort: Cohort, *, actor: str, now: datetim
                   reason="enough people registered")
     invoices = [invoice_remainder(session, e, now=now, due_days=due_days, actor=actor)
                 for e in sorted(cohort.enrollments, key=lambda e: e.id)
-                if e.state == "registered"]
+                if e.state in EnrollmentMachine.sources("invoice")]
     session.flush()
     return invoices

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from cohort.models import Cohort
 from cohort.services.facts import cohort_facts
-from workflows import CohortMachine, Refused
+from workflows import CohortMachine
 
 COHORT_ACTIONS = {
     "publish": ("Publish", "Open the cohort for applications."),
@@ -77,13 +77,10 @@ def deadlines(cohort: Cohort, now: datetime) -> list[Deadline]:
 def cohort_actions(session: Session, cohort: Cohort, now: datetime) -> list[CohortAction]:
     """Every action the cohort machine has from its state, enabled or with the reason it is not."""
     facts = cohort_facts(session, cohort, now)
+    machine = CohortMachine(cohort.state)
     actions = []
-    for event in CohortMachine(cohort.state).possible_events():
-        try:
-            CohortMachine(cohort.state).fire(event, facts)  # a throwaway machine: no side effects
-            enabled, problem = True, ""
-        except Refused as refusal:
-            enabled, problem = False, " ".join(refusal.reasons)
+    for event in machine.possible_events():
+        problem = " ".join(machine.explain(event, facts))
         label, explanation = COHORT_ACTIONS[event]
-        actions.append(CohortAction(event, label, explanation, enabled, problem))
+        actions.append(CohortAction(event, label, explanation, not problem, problem))
     return actions

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from sqlalchemy import select
@@ -19,7 +19,7 @@ from cohort.services.transitions import (
     change_enrollment,
     enrollment_mail_context,
 )
-from workflows import EnrollmentMachine, Refused
+from workflows import EnrollmentMachine
 
 DECISIONS = {"accept": "Accept", "waitlist": "Waitlist", "decline": "Decline"}
 MAX_BATCH = 200
@@ -42,7 +42,7 @@ class DecisionPreview:
 
 def decisions_allowed(enrollment: Enrollment) -> list[str]:
     """The decisions the enrollment machine has from the current state (guards apart)."""
-    possible = EnrollmentMachine(enrollment.state).possible_events()
+    possible = EnrollmentMachine.events_from(enrollment.state)
     return [event for event in DECISIONS if event in possible]
 
 
@@ -79,15 +79,11 @@ def preview_decisions(
     extra_seats = 0
     for enrollment in enrollments:
         facts = enrollment_facts(session, cohort, enrollment, now)
-        facts = type(facts)(**{**facts.__dict__, "seats_held": facts.seats_held + extra_seats})
-        machine = EnrollmentMachine(enrollment.state)
-        try:
-            machine.fire(event, facts)
-            allowed, problem = True, ""
-            if event == "accept" and not enrollment.holds_seat:
-                extra_seats += 1
-        except Refused as refusal:
-            allowed, problem = False, " ".join(refusal.reasons)
+        facts = replace(facts, seats_held=facts.seats_held + extra_seats)
+        problem = " ".join(EnrollmentMachine(enrollment.state).explain(event, facts))
+        allowed = not problem
+        if allowed and event == "accept" and not enrollment.holds_seat:
+            extra_seats += 1
         subject, body = render_mail(
             APPLICANT_NOTICES[event],
             **enrollment_mail_context(enrollment, cohort, message=message))

@@ -7,10 +7,8 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from cohort.models import SEAT_HOLDING_STATES, Cohort, Enrollment
-from workflows import CohortFacts, EnrollmentFacts
-
-DEPOSIT_PAID_STATES = ("registered", "invoiced", "paid", "participating")
+from cohort.models import Cohort, Enrollment
+from workflows import CohortFacts, EnrollmentFacts, EnrollmentMachine
 
 
 def count_by_state(session: Session, cohort_id: int) -> dict[str, int]:
@@ -23,9 +21,14 @@ def count_by_state(session: Session, cohort_id: int) -> dict[str, int]:
     return {state: count for state, count in rows}
 
 
+def count_that(counts: dict[str, int], trait: str) -> int:
+    """How many of the counted enrollments are in a state with `trait` (e.g. 'deposit_paid')."""
+    return sum(counts.get(state, 0) for state in EnrollmentMachine.states_that(trait))
+
+
 def seats_held(counts: dict[str, int]) -> int:
-    """Seats held: accepted, registered, invoiced, paid and participating enrollments."""
-    return sum(counts.get(state, 0) for state in SEAT_HOLDING_STATES)
+    """Seats held: enrollments in a state that holds a seat (accepted through participating)."""
+    return count_that(counts, "holds_seat")
 
 
 def enrollment_facts(
@@ -52,6 +55,6 @@ def cohort_facts(session: Session, cohort: Cohort, now: datetime) -> CohortFacts
         applications_close_at=cohort.applications_close_at,
         first_meeting_at=cohort.first_meeting_at,
         last_meeting_ends_at=cohort.last_meeting_ends_at,
-        registered=sum(counts.get(s, 0) for s in DEPOSIT_PAID_STATES),
+        registered=count_that(counts, "deposit_paid"),
         minimum=cohort.minimum_participants,
     )

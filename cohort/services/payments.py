@@ -18,8 +18,7 @@ from cohort.services.locking import lock_row
 from cohort.services.refunds import refund_payment
 from cohort.services.registration import registration_of, registration_open
 from cohort.services.transitions import change_enrollment
-
-PAYABLE_BALANCE_STATES = ("invoiced", "participating")
+from workflows import EnrollmentMachine
 
 
 class PaymentRefused(ServiceError):
@@ -47,7 +46,7 @@ def _payable(session: Session, enrollment: Enrollment, purpose: str, now: dateti
         if registration_of(session, enrollment) is None:
             raise PaymentRefused("Please complete the registration form first.")
     elif purpose == "balance":
-        if enrollment.state not in PAYABLE_BALANCE_STATES:
+        if enrollment.state not in EnrollmentMachine.states_that("balance_payable"):
             raise PaymentRefused(f"There is no invoice to pay while the application is "
                                  f"{enrollment.state}.")
         if balance(session, enrollment).cents <= 0:
@@ -133,7 +132,8 @@ def _succeed(session: Session, enrollment: Enrollment, payment: Payment,
     post(session, enrollment, kind="payment", cents=-payment.amount_cents, now=now,
          description=f"{label} received ({payment.method.replace('_', ' ')})",
          payment_id=payment.id)
-    if payment.purpose == "deposit" and enrollment.state != "accepted":
+    if payment.purpose == "deposit" and enrollment.state not in EnrollmentMachine.sources(
+            "register"):
         _refund_late_deposit(session, enrollment, payment, gateway, now)
         return
     receipt = issue_document(session, enrollment, kind="receipt", now=now,
@@ -144,7 +144,8 @@ def _succeed(session: Session, enrollment: Enrollment, payment: Payment,
         change_enrollment(session, enrollment.id, "register", actor="system:stripe", now=now,
                           judged_at=min(now, payment.created_at),
                           reason=f"deposit {payment.id}")
-    elif enrollment.state == "invoiced" and balance(session, enrollment).cents <= 0:
+    elif (enrollment.state in EnrollmentMachine.sources("pay")
+          and balance(session, enrollment).cents <= 0):
         change_enrollment(session, enrollment.id, "pay", actor="system:payments", now=now,
                           reason=f"payment {payment.id}")
     queue_mail(session, kind="payment_receipt", to=enrollment.person.email, now=now,

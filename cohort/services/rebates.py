@@ -19,8 +19,7 @@ from cohort.payments.gateway import StripeGateway
 from cohort.services.ledger import balance, post
 from cohort.services.locking import lock_row
 from cohort.services.refunds import execute_plan, plan_refund, succeeded_payments
-
-REBATE_STATES = ("registered", "invoiced", "paid", "participating", "completed")
+from workflows import CohortMachine, EnrollmentMachine
 
 
 def rebate_amount(cohort: Cohort) -> Money:
@@ -36,7 +35,8 @@ def rebates_due(session: Session, now: datetime) -> list[int]:
         .join(Registration, Registration.enrollment_id == Enrollment.id)
         .join(Cohort, Cohort.id == Enrollment.cohort_id)
         .where(Registration.rebate_eligible.is_(True), Registration.rebate_issued_at.is_(None),
-               Enrollment.state.in_(REBATE_STATES), Cohort.state != "cancelled")
+               Enrollment.state.in_(EnrollmentMachine.states_that("rebate_due")),
+               Cohort.state != CohortMachine.cancelled.id)
     ).all()
     return [eid for eid, cohort in rows
             if cohort.first_meeting_at is not None and cohort.first_meeting_at <= now]
@@ -53,7 +53,8 @@ def issue_rebate(session: Session, enrollment_id: int, *, gateway: StripeGateway
         select(Registration).where(Registration.enrollment_id == enrollment.id)
         .execution_options(populate_existing=True)
     ).one()
-    if registration.rebate_issued_at is not None or enrollment.state not in REBATE_STATES:
+    due = enrollment.state in EnrollmentMachine.states_that("rebate_due")
+    if registration.rebate_issued_at is not None or not due:
         return False
     amount = rebate_amount(enrollment.cohort)
     if amount.cents <= 0:

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from cohort.models import Enrollment, Registration
 from cohort.schedule import format_deadline
 from cohort.services import ServiceError
+from workflows import EnrollmentMachine
 
 
 class RegistrationClosed(ServiceError):
@@ -49,7 +50,7 @@ def registration_open(enrollment: Enrollment, now: datetime) -> str:
     if now >= cohort.registration_deadline_at:
         when = format_deadline(cohort.registration_deadline_at, cohort.time_zone)
         return f"Registration closed on {when} ({cohort.zone_label})."
-    if enrollment.state != "accepted":
+    if enrollment.state not in EnrollmentMachine.sources("register"):
         return f"Registration is for accepted applicants; this application is {enrollment.state}."
     return ""
 

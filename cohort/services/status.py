@@ -12,21 +12,10 @@ from cohort.models import AuditRecord, Document, Enrollment, LedgerEntry, Paymen
 from cohort.money import Money
 from cohort.services.ledger import balance, statement
 from cohort.services.registration import registration_of
+from workflows import EnrollmentMachine
 
-STATE_LABELS = {
-    "submitted": "Application received",
-    "waitlisted": "On the waitlist",
-    "accepted": "Accepted",
-    "declined": "Not accepted",
-    "withdrawn": "Withdrawn",
-    "lapsed": "Place lapsed",
-    "registered": "Registered",
-    "invoiced": "Invoice sent",
-    "paid": "Paid in full",
-    "participating": "Participating",
-    "completed": "Completed",
-    "cancelled": "Cancelled",
-}
+# The names people read for each state are the machine's own state names.
+STATE_LABELS = EnrollmentMachine.labels()
 
 
 @dataclass(frozen=True)

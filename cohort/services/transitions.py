@@ -25,7 +25,6 @@ STAFF_NOTICES = {
     "withdraw": "staff_seat_released",
     "lapse": "staff_seat_released",
 }
-EXITED_STATES = ("declined", "withdrawn", "lapsed", "cancelled", "completed")
 
 
 class TransitionRefused(ServiceError):
@@ -119,7 +118,7 @@ def change_cohort(
            after=after, actor=actor, now=now, reason=reason)
     if event == "cancel":
         for enrollment in cohort.enrollments:
-            if enrollment.state in EXITED_STATES:
+            if enrollment.state in EnrollmentMachine.final_state_ids():
                 continue
             queue_mail(session, kind="cohort_cancelled", to=enrollment.person.email, now=now,
                        enrollment_id=enrollment.id, enrollment=enrollment, cohort=cohort,

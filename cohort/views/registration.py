@@ -22,7 +22,7 @@ from cohort.jsonbody import MalformedBody, request_json
 from cohort.models import Document, Payment
 from cohort.payments.gateway import stripe_gateway
 from cohort.services import ServiceError
-from cohort.services.cancellation import CANCELLABLE_STATES, cancel_enrollment, cancellation_quote
+from cohort.services.cancellation import cancel_enrollment, cancellation_quote
 from cohort.services.payments import (
     amount_due,
     payable_problem,
@@ -37,6 +37,7 @@ from cohort.services.registration import (
 )
 from cohort.views.private_link import enrollment_or_404, keep_private
 from forms.registration import CancelRegistrationForm, RegistrationForm
+from workflows import EnrollmentMachine
 
 bp = Blueprint("registration", __name__, url_prefix="/a")
 bp.after_request(keep_private)
@@ -169,7 +170,7 @@ def document(token: str, document_id: int) -> Response:
 def cancel(token: str) -> Response | str | tuple[str, int]:
     """What cancelling now gives back, then cancel after an explicit confirmation."""
     enrollment = enrollment_or_404(token)
-    if enrollment.state not in CANCELLABLE_STATES:
+    if enrollment.state not in EnrollmentMachine.sources("cancel"):
         abort(409, description=f"There is no registration to cancel: the application is "
                                f"{enrollment.state}.")
     moment = now()
