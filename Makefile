@@ -1,4 +1,4 @@
-# Two commands: `make run` (serve the demo) and `make test` (the whole suite).
+# Two commands: `make run` (serve the demo, with its worker) and `make test` (the whole suite).
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -44,6 +44,9 @@ run: $(STAMP)
 	@echo "  facilitator  sheella.mierson@example.org  demo-password-sheella"
 	@echo "  finance      finance@example.org          demo-password-finance"
 	@echo "  admin        admin@example.org            demo-password-admin"
+	@echo "The worker (mail delivery, the tick every minute) runs beside it and stops with it."
+	@$(BIN)/flask --app app cohort worker & worker=$$!; \
+	trap 'kill -TERM $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
 	$(BIN)/flask --app app run --host $(HOST) --port $(PORT)
 
 # `make flask ARGS="users list"`: any `flask --app app` command, in development like `make run`

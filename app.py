@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import Flask
 
-from cohort import cli, database, mail_hooks, security, startup, templating
+from cohort import cli, database, security, startup, templating
 from cohort.auth import cli as users_cli
 from cohort.auth.roles import load_user
 from cohort.clock import Clock
@@ -54,7 +54,6 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     login_manager.user_loader(load_user)
     templating.init_app(app)
     payments_setup.init_app(app)
-    mail_hooks.init_app(app)
     security.init_app(app)
 
     app.register_blueprint(public.bp)

@@ -1,6 +1,12 @@
-"""Commands: `flask --app app cohort seed-demo | tick | deliver-mail`."""
+"""Commands: `flask --app app cohort seed-demo | tick | worker | deliver-mail`."""
 
 from __future__ import annotations
+
+import logging
+import os
+import signal
+import socket
+from types import FrameType
 
 import click
 from flask import Flask, current_app
@@ -11,9 +17,11 @@ from cohort.clock import now
 from cohort.demo import seed_demo
 from cohort.extensions import db
 from cohort.mail.delivery import deliver_due
-from cohort.mail_hooks import smtp_settings
+from cohort.mail.settings import smtp_settings
 from cohort.payments.devserver import register_localstripe_webhook
 from cohort.timekeeping import tick
+from cohort.worker.loop import Worker
+from cohort.worker.turns import job_turn
 
 group = AppGroup("cohort", help="Cohort's own commands.")
 
@@ -38,8 +46,35 @@ def seed_demo_command() -> None:
 @group.command("tick")
 def tick_command() -> None:
     """Apply what time implies: close applications, lapse places, rebates, retry mail."""
-    report = tick(db.session, now(), smtp_settings(), current_app.extensions.get("cohort.stripe"))
+    moment = now()
+    holder = f"tick:{socket.gethostname()}:{os.getpid()}"
+    with job_turn(db.session, "tick", holder, moment) as mine:
+        if not mine:
+            click.echo("another tick is running; this one did nothing")
+            return
+        report = tick(db.session, moment, smtp_settings(),
+                      current_app.extensions.get("cohort.stripe"))
     click.echo(report.summary())
+
+
+@group.command("worker")
+@click.option("--poll", type=click.FloatRange(0.05, 60), default=1.0, show_default=True,
+              help="Seconds to wait when there is nothing to send.")
+@click.option("--no-tick", is_flag=True, help="Only deliver mail (the tick runs elsewhere).")
+def worker_command(poll: float, no_tick: bool) -> None:
+    """Deliver mail as it is queued and run the tick every minute, until SIGTERM or SIGINT."""
+    logging.basicConfig(level=logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    worker = Worker(current_app._get_current_object(), poll=poll, ticks=not no_tick)
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        logging.getLogger(__name__).info("%s: stopping after the work in hand",
+                                         signal.Signals(signum).name)
+        worker.stop()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    worker.run()
 
 
 @group.command("deliver-mail")

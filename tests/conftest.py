@@ -28,9 +28,11 @@ from app import create_app
 from cohort.extensions import db
 from cohort.models import Base
 from cohort.payments import setup as payments_setup
+from cohort.worker.loop import Worker
 from tests.factories import set_clock
 from tests.live_server import LiveServer
 from tests.localstripe_server import LocalStripe, localstripe_available
+from tests.worker_helpers import running_worker
 
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
@@ -45,6 +47,16 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Itera
     if IN_CI and report.skipped and not hasattr(report, "wasxfail"):
         report.outcome = "failed"
         report.longrepr = f"skipped under CI, which must provide every service: {report.longrepr}"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests marked `postgres_only` run only with the PostgreSQL database, not with SQLite."""
+    deselected = [item for item in items if item.get_closest_marker("postgres_only")
+                  and getattr(item, "callspec", None) is not None
+                  and item.callspec.params.get("database_url") == "sqlite"]
+    if deselected:
+        config.hook.pytest_deselected(items=deselected)
+        items[:] = [item for item in items if item not in deselected]
 
 
 def _build_app(url: str, **overrides: object) -> Flask:
@@ -144,6 +156,14 @@ def fresh_globals(app: Flask) -> None:
 def client(app: Flask):
     """A test client of the application."""
     return app.test_client()
+
+
+@pytest.fixture
+def worker(app: Flask) -> Iterator[Worker]:
+    """The background worker delivering mail in a thread, as `cohort worker` does beside the
+    web server (it does not tick: tests run the tick themselves when their clock says so)."""
+    with running_worker(app) as running:
+        yield running
 
 
 

@@ -1,4 +1,5 @@
-"""A real SMTP server for tests: aiosmtpd on 127.0.0.1, keeping what it receives.
+"""A real SMTP server for tests: aiosmtpd on 127.0.0.1, keeping what it receives and counting
+the connections made to it.
 
 It can be told to refuse messages with a temporary failure (451), as a busy or broken relay
 would, and to answer slowly, so concurrent senders overlap.
@@ -17,6 +18,7 @@ from email.message import EmailMessage
 from typing import Any
 
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP
 
 HOST = "127.0.0.1"
 TEMPORARY_FAILURE = "451 4.3.0 Temporarily unable to accept messages, try again later"
@@ -77,6 +79,21 @@ class RecordingHandler:
             return self._refused
 
 
+class CountingController(Controller):
+    """aiosmtpd's controller, counting every connection its server accepts."""
+
+    def __init__(self, handler: RecordingHandler, **kwargs: Any) -> None:
+        super().__init__(handler, **kwargs)
+        self._lock = threading.Lock()
+        self.connections = 0
+
+    def factory(self) -> SMTP:
+        """A server protocol for one connection (aiosmtpd makes one per connection)."""
+        with self._lock:
+            self.connections += 1
+        return super().factory()
+
+
 class SmtpTestServer:
     """An SMTP server on 127.0.0.1 and a free port; `start()` before use, `stop()` after."""
 
@@ -84,7 +101,7 @@ class SmtpTestServer:
         self.host = HOST
         self.port = free_port()
         self.handler = RecordingHandler()
-        self._controller = Controller(self.handler, hostname=self.host, port=self.port)
+        self._controller = CountingController(self.handler, hostname=self.host, port=self.port)
 
     def start(self) -> SmtpTestServer:
         self._controller.start()
@@ -102,6 +119,11 @@ class SmtpTestServer:
     def messages(self) -> list[EmailMessage]:
         """Every accepted message, parsed, oldest first."""
         return [item.message for item in self.handler.received]
+
+    @property
+    def connections(self) -> int:
+        """How many connections the server has accepted (its own start-up probe included)."""
+        return self._controller.connections
 
     @property
     def refused(self) -> int:

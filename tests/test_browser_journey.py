@@ -26,6 +26,7 @@ from sqlalchemy import func, select
 from cohort.clock import parse_instant
 from cohort.demo import seed_demo
 from cohort.models import Cohort, Document, Enrollment, LedgerEntry, Payment
+from cohort.worker.loop import Worker
 from tests.browser_helpers import (
     CHROMIUM,
     LAUNCH_ARGS,
@@ -111,7 +112,7 @@ def browser() -> Iterator[Any]:
 
 @pytest.fixture
 def smtp(app: Flask) -> Iterator[SmtpTestServer]:
-    """A real SMTP server the application sends to."""
+    """A real SMTP server the application's worker sends to."""
     server = SmtpTestServer().start()
     app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=server.port)
     try:
@@ -366,7 +367,7 @@ def ledger_sums(session: Any) -> dict[str, int]:
 
 def test_from_application_to_rebate_and_the_accountants_csv(
         request: pytest.FixtureRequest, app: Flask, session: Any, stripe_live: LiveServer,
-        smtp: SmtpTestServer, browser: Any) -> None:
+        smtp: SmtpTestServer, worker: Worker, browser: Any) -> None:
     # 1. The seed's cohort, a facilitator and finance; the cohort may go ahead with two.
     now = parse_instant("2024-01-10T20:00:00Z")
     seed_demo(session, now)

@@ -1,1 +1,1 @@
-"""E-mail: an outbox written with the change, delivered over SMTP after commit."""
+"""E-mail: an outbox written with the change, delivered over SMTP by the worker."""

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import smtplib
-from collections.abc import Callable, Collection
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 
-from sqlalchemy import ColumnElement, and_, or_, select, update
+from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import Session
 
 from cohort.models import OutboxMessage
@@ -72,18 +72,22 @@ def _due(now: datetime) -> ColumnElement[bool]:
     )
 
 
-def _claim(session: Session, message_id: int, now: datetime) -> EmailMessage | None:
-    """Take one message for sending (two senders never take the same one) and build it."""
-    result = session.execute(
-        update(OutboxMessage)
-        .where(OutboxMessage.id == message_id, _due(now))
-        .values(status="sending", claimed_until=now + CLAIM_LEASE)
-    )
-    if result.rowcount != 1:
+def _claim_next(session: Session, now: datetime) -> OutboxMessage | None:
+    """Take the oldest due message for sending and commit the claim; None when none is due.
+
+    On PostgreSQL the row is read `FOR UPDATE SKIP LOCKED`, so senders on several machines
+    each take a different message without waiting for one another; SQLite serialises writers
+    (every writing transaction begins IMMEDIATE). The claim is a lease: a sender that dies
+    holding it leaves the message due again when `claimed_until` has passed.
+    """
+    query = select(OutboxMessage).where(_due(now)).order_by(OutboxMessage.id).limit(1)
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    message = session.scalars(query).first()
+    if message is None:
         session.rollback()
         return None
-    message = session.get(OutboxMessage, message_id, populate_existing=True)
-    assert message is not None
+    message.status, message.claimed_until = "sending", now + CLAIM_LEASE
     session.commit()
     return message
 
@@ -116,27 +120,28 @@ def deliver_due(
     now: datetime,
     send: Callable[[SmtpSettings, EmailMessage], None] = send_smtp,
     limit: int = 100,
-    only_ids: Collection[int] | None = None,
+    should_stop: Callable[[], bool] | None = None,
 ) -> tuple[int, int]:
-    """Send due messages (or only `only_ids`); commit per message. Returns (sent, failed).
+    """Send up to `limit` due messages, oldest first, committing each. Returns (sent, failed).
 
-    No transaction is open while talking to the SMTP server.
+    No transaction is open while talking to the SMTP server. `should_stop` is asked before
+    each message: a worker told to stop finishes the message in hand and takes no other.
     """
-    query = select(OutboxMessage.id).where(_due(now)).order_by(OutboxMessage.id).limit(limit)
-    if only_ids is not None:
-        query = query.where(OutboxMessage.id.in_(list(only_ids)))
-    due_ids = session.scalars(query).all()
-    session.commit()
     sent = failed = 0
-    for message_id in due_ids:
-        message = _claim(session, message_id, now)
+    for _ in range(limit):
+        if should_stop is not None and should_stop():
+            break
+        message = _claim_next(session, now)
         if message is None:
-            continue
+            break
+        message_id = message.id
         try:
             email = build_email(message, settings.sender,
                                 [render_attachment(i) for i in message.attachments or []])
+            session.rollback()  # reading attachments opened a transaction; none while sending
             send(settings, email)
         except Exception as exc:
+            session.rollback()
             error: str | None = f"{type(exc).__name__}: {exc}"
         else:
             error = None

@@ -10,8 +10,6 @@ from sqlalchemy.orm import Session
 
 from cohort.models import OutboxMessage
 
-PENDING_FLAG = "cohort.mail_queued"
-
 
 def status_url(token: str) -> str:
     """The applicant's private status link, absolute, for e-mails."""
@@ -56,5 +54,4 @@ def queue_mail(
         attachments=list(attachments or []),
     )
     session.add(message)
-    session.info.setdefault(PENDING_FLAG, []).append(message)
     return message

@@ -17,6 +17,7 @@ from cohort.models.program import Cohort, Facilitator, Meeting, Program
 from cohort.models.records import AuditRecord, AuditRecordImmutable, OutboxMessage
 from cohort.models.review import RECOMMENDATIONS, Review
 from cohort.models.staff import STAFF_ROLES, LoginAttempt, StaffUser
+from cohort.models.worker import WorkerHeartbeat, WorkerJob
 
 __all__ = [
     "DOCUMENT_KINDS",
@@ -44,4 +45,6 @@ __all__ = [
     "Review",
     "StaffUser",
     "StripeEvent",
+    "WorkerHeartbeat",
+    "WorkerJob",
 ]

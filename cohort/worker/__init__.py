@@ -1,0 +1,1 @@
+"""The background worker: delivers the outbox, runs the tick, says it is alive."""
