@@ -11,6 +11,7 @@ from types import FrameType
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
+from sqlalchemy import func, select
 
 from cohort.auth.demo import seed_demo_staff
 from cohort.clock import now
@@ -18,6 +19,7 @@ from cohort.demo import seed_demo
 from cohort.extensions import db
 from cohort.mail.delivery import deliver_due
 from cohort.mail.settings import smtp_settings
+from cohort.models import WorkerHeartbeat
 from cohort.payments.devserver import register_localstripe_webhook
 from cohort.timekeeping import tick
 from cohort.worker.loop import Worker
@@ -65,6 +67,8 @@ def worker_command(poll: float, no_tick: bool) -> None:
     """Deliver mail as it is queued and run the tick every minute, until SIGTERM or SIGINT."""
     logging.basicConfig(level=logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    db.session.scalar(select(func.count()).select_from(WorkerHeartbeat))  # migrated? else say so
+    db.session.rollback()
     worker = Worker(current_app._get_current_object(), poll=poll, ticks=not no_tick)
 
     def stop(signum: int, frame: FrameType | None) -> None:
