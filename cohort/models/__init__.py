@@ -1,6 +1,6 @@
 """The SQLAlchemy models; importing this package registers every table."""
 
-from cohort.models.base import Base
+from cohort.models.base import Base, RowImmutable
 from cohort.models.documents import (
     DOCUMENT_KINDS,
     Document,
@@ -12,7 +12,14 @@ from cohort.models.enrollment import (
     Enrollment,
     Person,
 )
-from cohort.models.payments import LedgerEntry, Payment, Refund, Registration, StripeEvent
+from cohort.models.payments import (
+    LedgerEntry,
+    LedgerEntryImmutable,
+    Payment,
+    Refund,
+    Registration,
+    StripeEvent,
+)
 from cohort.models.program import Cohort, Facilitator, Meeting, Program
 from cohort.models.records import AuditRecord, AuditRecordImmutable, OutboxMessage
 from cohort.models.review import RECOMMENDATIONS, Review
@@ -34,6 +41,7 @@ __all__ = [
     "Enrollment",
     "Facilitator",
     "LedgerEntry",
+    "LedgerEntryImmutable",
     "LoginAttempt",
     "Meeting",
     "OutboxMessage",
@@ -43,6 +51,7 @@ __all__ = [
     "Refund",
     "Registration",
     "Review",
+    "RowImmutable",
     "StaffUser",
     "StripeEvent",
     "WorkerHeartbeat",

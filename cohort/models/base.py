@@ -1,11 +1,12 @@
-"""Declarative base, naming convention and the UTC instant column type."""
+"""Declarative base, naming convention, the UTC instant column type and two row rules."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, MetaData
+from sqlalchemy import CheckConstraint, DateTime, MetaData, event
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
@@ -47,3 +48,27 @@ class Base(DeclarativeBase):
     """Base of every model."""
 
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def one_of(column: str, values: Sequence[str], name: str) -> CheckConstraint:
+    """A CHECK that `column` holds one of `values` (e.g. the states a machine defines)."""
+    quoted = ", ".join(f"'{value}'" for value in values)
+    return CheckConstraint(f"{column} IN ({quoted})", name=name)
+
+
+class RowImmutable(RuntimeError):
+    """A row that is written once and never changed or removed (documents, ledger, audit)."""
+
+
+def append_only(model: type[Base], error: type[RowImmutable],
+                describe: Callable[[Any], str]) -> None:
+    """Make the ORM refuse, with `error`, to update or delete rows of `model`."""
+
+    def refuse_edit(mapper: Any, connection: Any, target: Any) -> None:
+        raise error(f"{describe(target)} cannot change")
+
+    def refuse_delete(mapper: Any, connection: Any, target: Any) -> None:
+        raise error(f"{describe(target)} cannot be removed")
+
+    event.listen(model, "before_update", refuse_edit)
+    event.listen(model, "before_delete", refuse_delete)

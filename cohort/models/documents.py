@@ -6,17 +6,16 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, Integer, String, Text, UniqueConstraint
-from sqlalchemy import event as orm_event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from cohort.models.base import Base, UTCInstant
+from cohort.models.base import Base, RowImmutable, UTCInstant, append_only
 from cohort.models.enrollment import Enrollment
 from cohort.money import Money
 
 DOCUMENT_KINDS = ("receipt", "invoice", "credit_note")
 
 
-class DocumentImmutable(RuntimeError):
+class DocumentImmutable(RowImmutable):
     """An issued document never changes; a correction is a credit note that refers to it."""
 
 
@@ -64,11 +63,4 @@ class Document(Base):
         return Money(self.total_cents, self.currency)
 
 
-@orm_event.listens_for(Document, "before_update")
-def _refuse_edit(mapper: Any, connection: Any, target: Document) -> None:
-    raise DocumentImmutable(f"document {target.display_number} is issued and cannot change")
-
-
-@orm_event.listens_for(Document, "before_delete")
-def _refuse_delete(mapper: Any, connection: Any, target: Document) -> None:
-    raise DocumentImmutable(f"document {target.display_number} is issued and cannot be removed")
+append_only(Document, DocumentImmutable, lambda d: f"document {d.display_number} is issued and")

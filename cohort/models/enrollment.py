@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from cohort.models.base import Base, UTCInstant
+from cohort.models.base import Base, UTCInstant, one_of
 from cohort.models.program import Cohort
 from workflows import EnrollmentMachine
 
@@ -38,6 +38,7 @@ class Enrollment(Base):
         UniqueConstraint("cohort_id", "person_id"),
         # The review queue's order: a page is read from the index, not by sorting the cohort.
         Index("ix_enrollments_queue", "cohort_id", "submitted_at", "id"),
+        one_of("state", EnrollmentMachine.state_ids(), name="state_known"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -13,7 +13,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from cohort.models.base import Base, UTCInstant
+from cohort.models.base import Base, RowImmutable, UTCInstant, append_only
 from cohort.models.enrollment import Enrollment
 from cohort.money import Money
 
@@ -115,6 +115,10 @@ class Refund(Base):
     payment: Mapped[Payment] = relationship(back_populates="refunds")
 
 
+class LedgerEntryImmutable(RowImmutable):
+    """A ledger entry is never changed or removed; a correction is a new entry."""
+
+
 class LedgerEntry(Base):
     """One movement on an enrollment's account; the balance is their sum, never stored.
 
@@ -137,6 +141,9 @@ class LedgerEntry(Base):
     payment_id: Mapped[int | None] = mapped_column(ForeignKey("payments.id"), nullable=True)
     refund_id: Mapped[int | None] = mapped_column(ForeignKey("refunds.id"), nullable=True)
     document_id: Mapped[int | None] = mapped_column(ForeignKey("documents.id"), nullable=True)
+
+
+append_only(LedgerEntry, LedgerEntryImmutable, lambda e: f"ledger entry {e.id} is posted and")
 
 
 class StripeEvent(Base):

@@ -8,9 +8,10 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from cohort.models.base import Base, UTCInstant
+from cohort.models.base import Base, UTCInstant, one_of
 from cohort.money import Money
 from cohort.schedule import Region, regions_from_data, regions_or_own, zone_label
+from workflows import CohortMachine
 
 if TYPE_CHECKING:
     from cohort.models.enrollment import Enrollment
@@ -67,6 +68,7 @@ class Cohort(Base):
         CheckConstraint("price_cents >= 0", name="price_not_negative"),
         CheckConstraint("deposit_cents >= 0 AND deposit_cents <= price_cents",
                         name="deposit_in_price"),
+        one_of("state", CohortMachine.state_ids(), name="state_known"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, event
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from cohort.models.base import Base, UTCInstant
+from cohort.models.base import Base, RowImmutable, UTCInstant, append_only
 
 
-class AuditRecordImmutable(RuntimeError):
+class AuditRecordImmutable(RowImmutable):
     """Audit records are written once and never changed or removed."""
 
 
@@ -32,10 +31,7 @@ class AuditRecord(Base):
     reason: Mapped[str] = mapped_column(Text, default="")
 
 
-@event.listens_for(AuditRecord, "before_update")
-@event.listens_for(AuditRecord, "before_delete")
-def _refuse_change(mapper: Any, connection: Any, target: AuditRecord) -> None:
-    raise AuditRecordImmutable(f"audit record {target.id} is append-only")
+append_only(AuditRecord, AuditRecordImmutable, lambda r: f"audit record {r.id} is append-only:")
 
 
 class OutboxMessage(Base):
