@@ -1,4 +1,7 @@
-"""iCalendar (RFC 5545) for a cohort's meetings: one VEVENT each, times as UTC instants."""
+"""iCalendar (RFC 5545) for a cohort's meetings: one VEVENT each, times as UTC instants.
+
+Calendars show the instants in the reader's zone; the description also gives the cohort's time.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +9,7 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from cohort.models import Cohort
+from cohort.schedule import format_instant
 
 PRODID = "-//Cohort//Cohort meetings//EN"
 
@@ -33,10 +37,17 @@ def _utc(instant: datetime) -> str:
     return instant.strftime("%Y%m%dT%H%M%SZ")
 
 
+def _description(cohort: Cohort, starts_at: datetime, page_url: str) -> str:
+    when = format_instant(starts_at, cohort.time_zone)
+    return (f"Online meeting of the cohort {cohort.title}, starting {when} "
+            f"({cohort.zone_label}). {page_url}")
+
+
 def cohort_calendar(cohort: Cohort, *, host: str, stamp: datetime, page_url: str) -> str:
     """The calendar text with CRLF line endings."""
     lines = ["BEGIN:VCALENDAR", "VERSION:2.0", f"PRODID:{PRODID}", "CALSCALE:GREGORIAN",
-             "METHOD:PUBLISH", f"X-WR-CALNAME:{_escape(cohort.program.title)}"]
+             "METHOD:PUBLISH", f"X-WR-CALNAME:{_escape(cohort.program.title)}",
+             f"X-WR-TIMEZONE:{cohort.time_zone}"]
     total = len(cohort.meetings)
     for number, meeting in enumerate(cohort.meetings, start=1):
         lines += [
@@ -46,7 +57,7 @@ def cohort_calendar(cohort: Cohort, *, host: str, stamp: datetime, page_url: str
             f"DTSTART:{_utc(meeting.starts_at)}",
             f"DTEND:{_utc(meeting.ends_at)}",
             f"SUMMARY:{_escape(f'{cohort.program.title} — meeting {number} of {total}')}",
-            f"DESCRIPTION:{_escape(f'Online meeting of the cohort {cohort.title}. {page_url}')}",
+            f"DESCRIPTION:{_escape(_description(cohort, meeting.starts_at, page_url))}",
             f"URL:{page_url}",
             "END:VEVENT",
         ]

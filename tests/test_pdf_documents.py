@@ -153,7 +153,7 @@ def test_an_invoice_shows_seller_buyer_lines_totals_payment_and_the_rebate_note(
         "Pay by card from your status page, or by bank transfer quoting the invoice number.",
         "Please pay $1,397.00 USD by February 7, 2024 (4:00 pm PST), quoting INV-2024-0001.",
         REBATE_NOTE,
-        "Dates are given in America/Los Angeles time.",
+        "Dates are given in USA Pacific Time (America/Los_Angeles).",
         "The Sociocracy Consulting Group · Invoice INV-2024-0001",
         "Page 1 of 1",
     ]:
@@ -196,7 +196,7 @@ def test_dates_are_read_in_the_cohorts_zone_and_midnight_is_the_end_of_the_day_b
     assert "Issue date February 1, 2024" in first_text  # 4:00 pm AEDT
     assert "Due date February 8, 2024 11:00 am AEDT" in first_text
     assert "Due date February 14, 2024 end of the day, AEDT" in second_text
-    assert "Dates are given in Australia/Sydney time." in second_text
+    assert "Dates are given in Australian Eastern Time (Australia/Sydney)." in second_text
 
 
 def test_the_rebate_note_is_only_for_rebate_eligible_buyers(session):
