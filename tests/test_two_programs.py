@@ -111,11 +111,12 @@ def _at(app, instant: datetime) -> datetime:
 
 def _apply(session, cohort: Cohort, program: str, name: str, when: datetime) -> Enrollment:
     country, zone = APPLICANT[program]
-    enrollment = submit_application(session, cohort, application_data(
+    submission = submit_application(session, cohort, application_data(
         full_name=name, email=f"{name.lower()}@example.org", country=country, time_zone=zone),
         when)
     session.commit()
-    return enrollment
+    assert submission.enrollment is not None
+    return submission.enrollment
 
 
 def _decide(session, enrollment: Enrollment, event: str, when: datetime) -> None:
@@ -145,6 +146,10 @@ def test_every_page_mail_document_and_calendar_speaks_the_cohorts_zone_and_curre
     ada, ben, cleo, dan, eve, fay = (_apply(session, cohort, program, name, opened) for name in
                                      ("Ada", "Ben", "Cleo", "Dan", "Eve", "Fay"))
     page("status submitted", f"/a/{ada.status_token}", zone=True)
+    again = submit_application(session, cohort, application_data(
+        full_name="Ada", email="ada@example.org", country=APPLICANT[program][0]), opened)
+    session.commit()
+    assert again.enrollment is None  # the same address: Ada is told by e-mail, nothing changes
     for person in (ada, ben, eve, fay):
         _decide(session, person, "accept", opened)
     _decide(session, cleo, "waitlist", opened)
@@ -235,8 +240,8 @@ def test_every_page_mail_document_and_calendar_speaks_the_cohorts_zone_and_curre
         rendered["rebate_issued"] = f"{subject}\n{body}"
     expected = set(EMAIL_KINDS) - ({"rebate_issued"} if program == "berlin" else set())
     assert set(rendered) == expected
-    with_zone = {"application_received", "enrollment_accepted", "enrollment_lapsed",
-                 "invoice_issued"}
+    with_zone = {"application_received", "application_repeated", "enrollment_accepted",
+                 "enrollment_lapsed", "invoice_issued"}
     with_money = {"enrollment_accepted", "payment_receipt", "invoice_issued",
                   "enrollment_cancelled", "late_deposit_refunded", "rebate_issued"}
     for kind, text in rendered.items():
