@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, Select, and_, case, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from cohort.invoices.issuing import document_to_correct, issue_document
@@ -19,6 +20,7 @@ from cohort.services.locking import lock_row
 
 KIND_LABELS = {"receipt": "Receipt", "invoice": "Invoice", "credit_note": "Credit note"}
 STATUSES = ("paid", "outstanding", "overdue", "issued")
+PER_PAGE = 100
 
 
 @dataclass(frozen=True)
@@ -46,10 +48,13 @@ class DocumentRow:
 
 @dataclass
 class DocumentReport:
-    """The rows and their totals per currency and kind."""
+    """The rows (one page of them, or all), and totals per currency and kind over all of them."""
 
     rows: list[DocumentRow]
     totals: dict[tuple[str, str], int] = field(default_factory=dict)
+    count: int = 0
+    page: int = 1
+    pages: int = 1
 
 
 def _balances(session: Session, enrollment_ids: set[int]) -> dict[int, int]:
@@ -94,36 +99,68 @@ def document_amounts(document: Document, balance_cents: int, now: datetime) -> t
     return ("overdue" if overdue else "outstanding"), paid, due
 
 
-def document_report(session: Session, wanted: DocumentFilter, now: datetime) -> DocumentReport:
-    """Documents matching the filter (a fixed number of queries), newest first, with totals."""
-    stmt = (select(Document).join(Document.enrollment).join(Enrollment.cohort)
-            .options(selectinload(Document.enrollment).selectinload(Enrollment.cohort),
-                     selectinload(Document.refers_to))
-            .order_by(Document.issued_at.desc(), Document.id.desc()))
+def _status_sql(balance_cents: ColumnElement[int], now: datetime) -> ColumnElement[str]:
+    """`document_amounts`' status as SQL, for filtering and counting before loading rows."""
+    owed = case((balance_cents <= 0, 0), else_=balance_cents)
+    due = case((owed < Document.total_cents, owed), else_=Document.total_cents)
+    overdue = and_(Document.due_at.is_not(None), Document.due_at < now)
+    return case((Document.kind == "receipt", "paid"), (Document.kind == "credit_note", "issued"),
+                (due == 0, "paid"), (overdue, "overdue"), else_="outstanding")
+
+
+def _filtered(stmt: Select[Any], wanted: DocumentFilter, now: datetime) -> Select[Any]:
+    """`stmt` (over documents) narrowed to what finance asked for, in SQL."""
     if wanted.cohort:
-        stmt = stmt.where(Cohort.slug == wanted.cohort)
+        stmt = stmt.join(Document.enrollment).join(Enrollment.cohort).where(
+            Cohort.slug == wanted.cohort)
     if wanted.kind in KIND_LABELS:
         stmt = stmt.where(Document.kind == wanted.kind)
     if wanted.issued_from is not None:
         stmt = stmt.where(Document.issued_at >= wanted.issued_from)
     if wanted.issued_to is not None:
         stmt = stmt.where(Document.issued_at < wanted.issued_to)
-    documents = [d for d in session.scalars(stmt)
-                 if not wanted.country or d.buyer.get("country") == wanted.country]
+    if wanted.country:
+        stmt = stmt.where(Document.buyer["country"].as_string() == wanted.country)
+    if wanted.status in STATUSES:
+        balances = (select(LedgerEntry.enrollment_id,
+                           func.sum(LedgerEntry.amount_cents).label("cents"))
+                    .group_by(LedgerEntry.enrollment_id).subquery())
+        stmt = stmt.outerjoin(balances, balances.c.enrollment_id == Document.enrollment_id).where(
+            _status_sql(func.coalesce(balances.c.cents, 0), now) == wanted.status)
+    return stmt
+
+
+def document_report(session: Session, wanted: DocumentFilter, now: datetime, *,
+                    page: int | None = None) -> DocumentReport:
+    """Documents matching the filter, newest first, with totals over all of them.
+
+    With `page`, the rows are that page of PER_PAGE (the desk); without, all of them (exports).
+    A fixed number of queries either way; filters, counts and totals are worked out in SQL.
+    """
+    totals = {(currency, kind): int(cents) for currency, kind, cents in session.execute(
+        _filtered(select(Document.currency, Document.kind, func.sum(Document.total_cents)),
+                  wanted, now).group_by(Document.currency, Document.kind))}
+    count = int(session.scalar(_filtered(select(func.count(Document.id)), wanted, now)) or 0)
+    stmt = (_filtered(select(Document), wanted, now)
+            .options(selectinload(Document.enrollment).selectinload(Enrollment.cohort),
+                     selectinload(Document.refers_to))
+            .order_by(Document.issued_at.desc(), Document.id.desc()))
+    pages = max((count + PER_PAGE - 1) // PER_PAGE, 1)
+    if page is not None:
+        page = min(max(page, 1), pages)
+        stmt = stmt.limit(PER_PAGE).offset((page - 1) * PER_PAGE)
+    documents = list(session.scalars(stmt))
     enrollment_ids = {d.enrollment_id for d in documents}
     balances = _balances(session, enrollment_ids)
     stripe_ids = _stripe_ids(session, enrollment_ids)
-    report = DocumentReport(rows=[])
+    report = DocumentReport(rows=[], totals=totals, count=count, page=page or 1,
+                            pages=pages if page is not None else 1)
     for document in documents:
         status, paid, due = document_amounts(document, balances.get(document.enrollment_id, 0),
                                              now)
-        if wanted.status in STATUSES and status != wanted.status:
-            continue
         report.rows.append(DocumentRow(document, status, Money(paid, document.currency),
                                        Money(due, document.currency),
                                        " ".join(stripe_ids.get(document.enrollment_id, []))))
-        key = (document.currency, document.kind)
-        report.totals[key] = report.totals.get(key, 0) + document.total_cents
     return report
 
 

@@ -71,7 +71,9 @@ def _actor() -> str:
 def desk() -> str:
     """Documents filtered by cohort, type, status, dates and country, with totals."""
     form, wanted = _filter_form()
-    report = document_report(db.session, wanted, now())
+    page = request.args.get("page", "1")
+    report = document_report(db.session, wanted, now(),
+                             page=int(page) if page.isdigit() and len(page) < 7 else 1)
     return render_template("finance/desk.html", form=form, report=report, kinds=KIND_LABELS,
                            query=request.query_string.decode(),
                            seller_zone=current_app.config["SELLER_TIME_ZONE"])
