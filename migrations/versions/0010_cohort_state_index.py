@@ -1,7 +1,7 @@
 """counts per state from an index on enrollments (cohort_id, state), replacing (cohort_id)
 
-Revision ID: 0009_cohort_state_index
-Revises: 0008_address_keys
+Revision ID: 0010_cohort_state_index
+Revises: 0009_worker
 Create Date: 2026-12-01 14:00:00
 
 """
@@ -9,8 +9,8 @@ from alembic import op
 
 
 # revision identifiers, used by Alembic.
-revision = '0009_cohort_state_index'
-down_revision = '0008_address_keys'
+revision = '0010_cohort_state_index'
+down_revision = '0009_worker'
 branch_labels = None
 depends_on = None
 
