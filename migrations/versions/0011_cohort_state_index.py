@@ -1,7 +1,7 @@
 """counts per state from an index on enrollments (cohort_id, state), replacing (cohort_id)
 
-Revision ID: 0010_cohort_state_index
-Revises: 0009_worker
+Revision ID: 0011_cohort_state_index
+Revises: 0010_state_checks
 Create Date: 2026-12-01 14:00:00
 
 """
@@ -9,8 +9,8 @@ from alembic import op
 
 
 # revision identifiers, used by Alembic.
-revision = '0010_cohort_state_index'
-down_revision = '0009_worker'
+revision = '0011_cohort_state_index'
+down_revision = '0010_state_checks'
 branch_labels = None
 depends_on = None
 
