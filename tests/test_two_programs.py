@@ -25,10 +25,11 @@ from cohort.services.cancellation import cancel_cohort
 from cohort.services.confirmation import confirm_cohort
 from cohort.services.rebates import rebates_due
 from cohort.services.transitions import change_cohort, change_enrollment
-from tests.console_helpers import sign_in
+from tests.console_helpers import page_token, sign_in
 from tests.factories import (
     application_data,
     csrf_token,
+    form_data,
     make_enrollment,
     make_staff,
     set_clock,
@@ -267,3 +268,85 @@ def test_a_canadian_registering_for_the_berlin_cohort_is_promised_no_rebate(clie
     assert registration.rebate_eligible is False
     after_start = cohort.meetings[0].starts_at + timedelta(hours=1)
     assert rebates_due(session, after_start) == []
+
+
+def test_a_newcomer_applies_to_the_berlin_cohort_and_sees_only_berlin_time_and_euros(
+        app, client, session, localstripe, stripe_live):
+    cohort = _cohort(session, "berlin")
+    slug, seen = cohort.slug, []
+    make_staff(session, role="facilitator", email="anna@example.org", name="Anna Becker")
+    session.commit()
+
+    def read(label: str, url: str, **expect: bool) -> str:
+        response = client.get(url)
+        assert response.status_code == 200, (label, response.status_code)
+        text = visible(response.get_data(as_text=True))
+        seen.append((label, text, expect))
+        return text
+
+    def mail(kind: str) -> OutboxMessage:
+        session.expire_all()
+        message = session.scalars(select(OutboxMessage).where(
+            OutboxMessage.kind == kind, OutboxMessage.to_address == "lena@example.org")).one()
+        seen.append((f"e-mail {kind}", f"{message.subject}\n{message.body_text}", {}))
+        return message
+
+    # She reads the page and applies in her own zone, Berlin.
+    set_clock(app, "2024-02-01T10:00:00Z")
+    read("cohort page", f"/cohorts/{slug}", zone=True, money=True)
+    read("apply form", f"/cohorts/{slug}/apply")
+    applied = client.post(f"/cohorts/{slug}/apply", data={
+        **form_data(full_name="Lena Schmidt", email="lena@example.org", country="DE",
+                    time_zone=BERLIN),
+        "csrf_token": csrf_token(client, f"/cohorts/{slug}/apply")})
+    assert applied.status_code == 302
+    received = mail("application_received").body_text
+    token = received.split("/a/", 1)[1].split()[0]
+    read("status submitted", f"/a/{token}", zone=True)
+
+    # A facilitator accepts her after the preview.
+    sign_in(client, "anna@example.org")
+    lena = session.scalars(select(Enrollment).where(Enrollment.status_token == token)).one()
+    data = {"csrf_token": page_token(client, f"/staff/cohorts/{slug}/applications"),
+            "event": "accept", "enrollment_ids": [str(lena.id)], "message": ""}
+    preview = client.post(f"/staff/cohorts/{slug}/decisions/preview", data=data)
+    seen.append(("decision preview", visible(preview.get_data(as_text=True)), {"zone": True}))
+    assert client.post(f"/staff/cohorts/{slug}/decisions", data=data).status_code == 302
+    accepted = mail("enrollment_accepted").body_text
+    assert "€300 EUR deposit" in accepted
+    assert "Thursday, February 29, 2024, midnight CET (end of the day)" in accepted
+
+    # She registers and pays the EUR 300 deposit by card.
+    read("status accepted", f"/a/{token}", zone=True, money=True)
+    read("register form", f"/a/{token}/register", zone=True, money=True)
+    assert register(client, token, country="DE").status_code == 302
+    read("pay page", f"/a/{token}/pay/deposit", money=True)
+    status, body, _ = pay_by_card(client, localstripe, token, "deposit")
+    assert status == 200, body
+    wait_until(session, lambda: session.get(Enrollment, lena.id).state == "registered")
+    assert "€300.00 EUR" in mail("payment_receipt").body_text
+    read("status registered", f"/a/{token}", money=True)
+
+    # After the registration deadline the facilitator closes and confirms the cohort.
+    set_clock(app, "2024-03-01T09:00:00Z")
+    for event in ("close", "confirm"):
+        token_on_dashboard = page_token(client, f"/staff/cohorts/{slug}")
+        done = client.post(f"/staff/cohorts/{slug}/actions/{event}",
+                           data={"csrf_token": token_on_dashboard})
+        assert done.status_code == 302, (event, done.get_data(as_text=True)[:300])
+    read("staff dashboard", f"/staff/cohorts/{slug}", zone=True)
+    invoice_mail = mail("invoice_issued").body_text
+    assert "Total due: €900.00 EUR" in invoice_mail
+
+    # Her status page lists the invoice; its PDF is in euros and Berlin time.
+    read("status invoiced", f"/a/{token}", money=True)
+    invoice = session.scalars(select(Document).where(Document.kind == "invoice")).one()
+    pdf = client.get(f"/a/{token}/documents/{invoice.id}.pdf")
+    assert pdf.status_code == 200
+    text = pdf_text(pdf.data)
+    seen.append(("invoice PDF", text, {"zone": True, "money": True}))
+    assert "Total €900.00 EUR" in text
+    assert "Dates are given in Central European Time (Europe/Berlin)." in text
+
+    for label, words, expect in seen:
+        check("berlin", label, words, **expect)
