@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from cohort.models import Cohort, Program
 from cohort.services.applications import applications_open
@@ -40,12 +40,15 @@ def listed_cohorts(session: Session, now: datetime) -> list[Cohort]:
                                           c.first_meeting_at or far))
 
 
-def cohort_by_slug(session: Session, slug: str) -> Cohort | None:
-    """A published cohort by its slug."""
-    return session.scalars(
-        select(Cohort).where(Cohort.slug == slug,
-                            Cohort.state.in_(CohortMachine.states_that("public")))
-    ).one_or_none()
+def cohort_by_slug(session: Session, slug: str, *, with_meetings: bool = False) -> Cohort | None:
+    """A published cohort by its slug, with its program and facilitators (every public page and
+    the confirmation e-mail show them) in the same statement, and its meetings if asked."""
+    stmt = (select(Cohort)
+            .where(Cohort.slug == slug, Cohort.state.in_(CohortMachine.states_that("public")))
+            .options(joinedload(Cohort.program).joinedload(Program.facilitators)))
+    if with_meetings:
+        stmt = stmt.options(selectinload(Cohort.meetings))
+    return session.scalars(stmt).unique().one_or_none()
 
 
 def seat_count(session: Session, cohort: Cohort) -> SeatCount:

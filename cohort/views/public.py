@@ -37,8 +37,8 @@ from forms.timezone import ZoneChoiceForm
 bp = Blueprint("public", __name__)
 
 
-def _cohort_or_404(slug: str) -> Cohort:
-    cohort = cohort_by_slug(db.session, slug)
+def _cohort_or_404(slug: str, *, with_meetings: bool = False) -> Cohort:
+    cohort = cohort_by_slug(db.session, slug, with_meetings=with_meetings)
     if cohort is None:
         abort(404, description="There is no cohort at this address.")
     return cohort
@@ -56,7 +56,7 @@ def index() -> str:
 @bp.get("/cohorts/<slug>")
 def cohort_page(slug: str) -> Response:
     """Everything an applicant needs to decide: times in the cohort's regions and their own zone."""
-    cohort = _cohort_or_404(slug)
+    cohort = _cohort_or_404(slug, with_meetings=True)
     moment = now()
     zone, zone_chosen = chosen_zone(cohort.time_zone)
     spans = meeting_spans(cohort)
@@ -74,7 +74,7 @@ def cohort_page(slug: str) -> Response:
 @bp.get("/cohorts/<slug>/calendar.ics")
 def cohort_calendar_file(slug: str) -> Response:
     """The meetings as an iCalendar file."""
-    cohort = _cohort_or_404(slug)
+    cohort = _cohort_or_404(slug, with_meetings=True)
     base = current_app.config["BASE_URL"]
     body = cohort_calendar(cohort, host=urlsplit(base).hostname or "localhost", stamp=now(),
                            page_url=f"{base}{url_for('public.cohort_page', slug=slug)}")
@@ -107,7 +107,7 @@ def apply(slug: str) -> Response | tuple[str, int] | str:
                                    message=closed.message), 403
         db.session.commit()
         # The same answer whether or not the address had applied: its owner is told by e-mail.
-        session["applied"] = {"cohort": cohort.slug, "email": submission.address}
+        session["applied"] = {"cohort": slug, "email": submission.address}
         return redirect(url_for("public.applied", slug=slug))
     status = 422 if form.is_submitted() else 200
     return render_template("public/apply.html", cohort=cohort, form=form), status

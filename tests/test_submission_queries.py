@@ -1,0 +1,64 @@
+"""An application costs a fixed, small number of SQL statements; the public pages load what they
+show in as few statements as possible (pinned, so that a lazy load creeping back shows)."""
+
+from __future__ import annotations
+
+from flask import g
+from sqlalchemy import event, func, select
+
+from cohort.extensions import db
+from cohort.models import Enrollment, OutboxMessage
+from tests.factories import csrf_token, form_data, make_cohort
+
+
+def _statements(session, send) -> tuple[list[str], object]:
+    """The statements one request sends (SQLite's explicit BEGINs left out), from a new session."""
+    session.remove()
+    g.pop("_login_user", None)
+    seen: list[str] = []
+
+    def count(conn, cursor, statement, parameters, context, executemany):
+        if not statement.strip().upper().startswith("BEGIN"):
+            seen.append(" ".join(statement.split())[:100])
+
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        response = send()
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+    return seen, response
+
+
+def test_an_application_takes_ten_statements_and_its_form_one(client, session):
+    cohort = make_cohort(session)
+    session.commit()
+    slug = cohort.slug
+    url = f"/cohorts/{slug}/apply"
+
+    form_page, response = _statements(session, lambda: client.get(url))
+    assert response.status_code == 200
+    # The cohort with its program and facilitators, in one statement.
+    assert len(form_page) == 1, "\n".join(form_page)
+
+    data = {**form_data(), "csrf_token": csrf_token(client, url)}
+    posted, response = _statements(session, lambda: client.post(url, data=data))
+    assert response.status_code == 302, response.get_data(as_text=True)[:500]
+    # The cohort (with program and facilitators, which the e-mail names); is this address in
+    # the cohort; a savepoint around: the person by key, the person, the enrollment and the
+    # answers; the audit row; the outbox row. Nothing is reloaded after the commit.
+    assert len(posted) == 10, "\n".join(posted)
+    assert sum(s.startswith("INSERT") for s in posted) == 5
+    assert not any(s.startswith("SELECT programs") or s.startswith("SELECT facilitators")
+                   for s in posted), "\n".join(posted)
+    assert session.scalar(select(func.count()).select_from(Enrollment)) == 1
+    assert session.scalar(select(func.count()).select_from(OutboxMessage)) == 1
+
+
+def test_the_cohort_page_loads_in_three_statements(client, session):
+    cohort = make_cohort(session)
+    session.commit()
+    slug = cohort.slug
+    statements, response = _statements(session, lambda: client.get(f"/cohorts/{slug}"))
+    assert response.status_code == 200
+    # Cohort + program + facilitators; its meetings; the seats taken.
+    assert len(statements) == 3, "\n".join(statements)
