@@ -136,15 +136,12 @@ def test_finance_records_a_bank_transfer_with_a_reference(client, session):
     _desk(client, session)
     url = f"/finance/enrollments/{enrollment.id}"
 
-    too_much = client.post(f"{url}/payments", data={
-        "csrf_token": page_token(client, url), "pay-amount": "1,897.01", "pay-reference": "X"})
     bad = client.post(f"{url}/payments", data={
         "csrf_token": page_token(client, url), "pay-amount": "ten", "pay-reference": ""})
     good = client.post(f"{url}/payments", data={
         "csrf_token": page_token(client, url), "pay-amount": "1,897.00",
         "pay-reference": "BANK-778"})
 
-    assert too_much.status_code == 409 and "is owed" in too_much.get_data(as_text=True)
     assert bad.status_code == 422
     text = bad.get_data(as_text=True)
     assert "Please give an amount in digits such as 1,997.00" in text

@@ -265,8 +265,8 @@ def test_finance_records_a_bank_transfer_and_full_payment_marks_paid(app, sessio
     _confirm(app, session, cohort)
     enrollment = session.get(Enrollment, enrollment.id)
 
-    with pytest.raises(PaymentRefused, match="is owed"):
-        record_offline_payment(session, enrollment, amount=Money(189_701), reference="x",
+    with pytest.raises(PaymentRefused, match="in USD, not EUR"):
+        record_offline_payment(session, enrollment, amount=Money(189_700, "EUR"), reference="x",
                                actor="staff:finance", now=NOW)
     session.rollback()
     record_offline_payment(session, enrollment, amount=Money(100_000), reference="TRF-1",

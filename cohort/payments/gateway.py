@@ -92,6 +92,10 @@ class StripeGateway:
         return _intent(self._call("charge the card", self.client.v1.payment_intents.confirm,
                                   intent_id))
 
+    def cancel_intent(self, intent_id: str) -> None:
+        """Cancel a PaymentIntent no longer wanted, so that its card can no longer be charged."""
+        self._call("cancel the payment", self.client.v1.payment_intents.cancel, intent_id)
+
     def refund(self, *, intent_id: str, amount: int, idempotency_key: str,
                metadata: dict[str, str]) -> tuple[str, str]:
         """Refund `amount` of a PaymentIntent; returns (refund id, status)."""

@@ -166,23 +166,32 @@ def document_report(session: Session, wanted: DocumentFilter, now: datetime, *,
 
 @dataclass(frozen=True)
 class OutstandingRow:
-    """Someone who owes money, and by when."""
+    """Someone who owes money (or whom we owe: a negative balance), and by when."""
 
     enrollment: Enrollment
     balance: Money
     due_at: datetime | None
 
 
+@dataclass(frozen=True)
+class BalancesReport:
+    """Who owes us, whom we owe (credit balances), and bank refunds still to be sent."""
+
+    owing: list[OutstandingRow]
+    in_credit: list[OutstandingRow]
+    to_send_back: list[Refund]
+
+
 def outstanding_balances(session: Session) -> list[OutstandingRow]:
-    """Every enrollment with a positive balance, earliest due first."""
-    owing = session.execute(
+    """Every enrollment whose balance is not zero, earliest due first (credits last)."""
+    totals = session.execute(
         select(LedgerEntry.enrollment_id, func.sum(LedgerEntry.amount_cents))
         .group_by(LedgerEntry.enrollment_id)
-        .having(func.sum(LedgerEntry.amount_cents) > 0)
+        .having(func.sum(LedgerEntry.amount_cents) != 0)
     ).all()
-    if not owing:
+    if not totals:
         return []
-    amounts = {eid: int(total) for eid, total in owing}
+    amounts = {eid: int(total) for eid, total in totals}
     enrollments = session.scalars(
         select(Enrollment).where(Enrollment.id.in_(amounts))
         .options(selectinload(Enrollment.person), selectinload(Enrollment.cohort))).all()
@@ -193,7 +202,21 @@ def outstanding_balances(session: Session) -> list[OutstandingRow]:
     rows = [OutstandingRow(e, Money(amounts[e.id], e.cohort.currency), due.get(e.id))
             for e in enrollments]
     far = datetime.max.replace(tzinfo=None)
-    return sorted(rows, key=lambda r: (r.due_at.replace(tzinfo=None) if r.due_at else far))
+    return sorted(rows, key=lambda r: (r.balance.cents < 0, r.due_at.replace(tzinfo=None)
+                                       if r.due_at else far))
+
+
+def balances_report(session: Session) -> BalancesReport:
+    """The balances page: amounts owed, credit balances, bank refunds not yet sent."""
+    rows = outstanding_balances(session)
+    to_send = session.scalars(
+        select(Refund).where(Refund.status == "manual", Refund.completed_at.is_(None))
+        .options(selectinload(Refund.payment).selectinload(Payment.enrollment)
+                 .selectinload(Enrollment.person))
+        .order_by(Refund.created_at, Refund.id)).all()
+    return BalancesReport(owing=[r for r in rows if r.balance.cents > 0],
+                          in_credit=[r for r in rows if r.balance.cents < 0],
+                          to_send_back=list(to_send))
 
 
 def payments_and_refunds(session: Session) -> tuple[list[Payment], list[Refund]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 
 from sqlalchemy import select
@@ -9,9 +10,9 @@ from sqlalchemy.orm import Session
 
 from cohort.invoices.issuing import issue_document
 from cohort.mail.outbox import queue_mail, status_url
-from cohort.models import Enrollment, Payment
+from cohort.models import Cohort, Enrollment, Payment
 from cohort.money import Money
-from cohort.payments.gateway import StripeGateway
+from cohort.payments.gateway import PaymentProviderError, StripeGateway
 from cohort.services import ServiceError
 from cohort.services.ledger import balance, post
 from cohort.services.locking import lock_row
@@ -19,6 +20,10 @@ from cohort.services.refunds import refund_payment
 from cohort.services.registration import registration_of, registration_open
 from cohort.services.transitions import change_enrollment
 from workflows import EnrollmentMachine
+
+# A bank transfer may still arrive once the invoice is paid: it is recorded and sent back.
+TRANSFER_STATES = (*EnrollmentMachine.states_that("balance_payable"), "paid")
+log = logging.getLogger(__name__)
 
 
 class PaymentRefused(ServiceError):
@@ -123,12 +128,19 @@ def record_card_payment(session: Session, intent_id: str, amount: int, currency:
 
 def _succeed(session: Session, enrollment: Enrollment, payment: Payment,
              gateway: StripeGateway | None, now: datetime) -> None:
+    """Count a payment; the caller holds the cohort's and the enrollment's locks.
+
+    What is owed is read here, under those locks: a balance payment larger than it (a card
+    payment and a bank transfer for the same invoice) counts only up to it, and the rest goes
+    back at once — to the card through Stripe, or as a bank refund listed for finance to send.
+    """
     payment.status = "succeeded"
     payment.succeeded_at = now
     label = "Deposit" if payment.purpose == "deposit" else "Payment"
     if payment.purpose == "deposit":
         post(session, enrollment, kind="fee", cents=payment.amount_cents, now=now,
              description=f"Deposit to hold your place ({enrollment.cohort.title})")
+    owed = balance(session, enrollment).cents
     post(session, enrollment, kind="payment", cents=-payment.amount_cents, now=now,
          description=f"{label} received ({payment.method.replace('_', ' ')})",
          payment_id=payment.id)
@@ -136,9 +148,20 @@ def _succeed(session: Session, enrollment: Enrollment, payment: Payment,
             "register"):
         _refund_late_deposit(session, enrollment, payment, gateway, now)
         return
-    receipt = issue_document(session, enrollment, kind="receipt", now=now,
-                             lines=[(f"{label} — {enrollment.cohort.program.title}",
-                                     payment.amount)])
+    over = payment.amount_cents - max(owed, 0) if payment.purpose == "balance" else 0
+    excess = Money(min(max(over, 0), payment.amount_cents), payment.currency)
+    if excess.cents:
+        refund_payment(session, payment, excess.cents, reason="overpayment", gateway=gateway,
+                       now=now, idempotency_key=f"cohort-overpayment-{payment.id}")
+    applied = payment.amount - excess
+    receipt = None
+    if applied.cents:
+        receipt = issue_document(
+            session, enrollment, kind="receipt", now=now,
+            lines=[(f"{label} — {enrollment.cohort.program.title}", applied)],
+            note=(f"{payment.amount} received; {excess}, more than the balance owed, "
+                  f"{'was refunded to the card' if payment.method == 'card' else 'is sent back'}."
+                  if excess.cents else ""))
     if payment.purpose == "deposit":
         # The guard is judged when the payment started: paying in time is never too late.
         change_enrollment(session, enrollment.id, "register", actor="system:stripe", now=now,
@@ -148,10 +171,11 @@ def _succeed(session: Session, enrollment: Enrollment, payment: Payment,
           and balance(session, enrollment).cents <= 0):
         change_enrollment(session, enrollment.id, "pay", actor="system:payments", now=now,
                           reason=f"payment {payment.id}")
-    queue_mail(session, kind="payment_receipt", to=enrollment.person.email, now=now,
-               enrollment_id=enrollment.id, attachments=[receipt.id],
+    queue_mail(session, kind="payment_receipt" if receipt else "overpayment_returned",
+               to=enrollment.person.email, now=now, enrollment_id=enrollment.id,
+               attachments=[receipt.id] if receipt else [],
                enrollment=enrollment, cohort=enrollment.cohort,
-               person=enrollment.person, payment=payment, receipt=receipt,
+               person=enrollment.person, payment=payment, receipt=receipt, excess=excess,
                balance=balance(session, enrollment), status_url=status_url(
                    enrollment.status_token),
                registration=registration_of(session, enrollment))
@@ -172,20 +196,44 @@ def _refund_late_deposit(session: Session, enrollment: Enrollment, payment: Paym
 
 
 def record_offline_payment(session: Session, enrollment: Enrollment, *, amount: Money,
-                           reference: str, actor: str, now: datetime) -> Payment:
-    """Finance records a bank transfer against the balance."""
+                           reference: str, actor: str, now: datetime,
+                           gateway: StripeGateway | None = None) -> Payment:
+    """Finance records a bank transfer against the balance; any excess is listed to send back.
+
+    Once the balance is settled, a card payment still open for it is cancelled at Stripe.
+    """
+    lock_row(session, Cohort, enrollment.cohort_id)  # the lock order of record_card_payment
     enrollment = lock_row(session, Enrollment, enrollment.id)
-    _payable(session, enrollment, "balance", now)
-    owed = balance(session, enrollment)
-    if amount.currency != owed.currency:
-        raise PaymentRefused(f"The invoice is in {owed.currency}, not {amount.currency}.")
-    if not 0 < amount.cents <= owed.cents:
-        raise PaymentRefused(f"Record between {Money(1, owed.currency)} and {owed}: "
-                             f"{owed} is owed.")
+    if enrollment.state not in TRANSFER_STATES:
+        raise PaymentRefused(f"There is no invoice to pay while the application is "
+                             f"{enrollment.state}.")
+    if amount.currency != enrollment.cohort.currency:
+        raise PaymentRefused(f"The invoice is in {enrollment.cohort.currency}, "
+                             f"not {amount.currency}.")
+    if amount.cents <= 0:
+        raise PaymentRefused("Record an amount above zero.")
     payment = Payment(enrollment_id=enrollment.id, purpose="balance", method="bank_transfer",
                       status="pending", amount_cents=amount.cents, currency=amount.currency,
                       reference=reference, recorded_by=actor, created_at=now)
     session.add(payment)
     session.flush()
     _succeed(session, enrollment, payment, None, now)
+    if balance(session, enrollment).cents <= 0:
+        _cancel_open_card_payments(session, enrollment, gateway)
     return payment
+
+
+def _cancel_open_card_payments(session: Session, enrollment: Enrollment,
+                               gateway: StripeGateway | None) -> None:
+    """Nothing is owed: a card payment started for the balance can no longer be made."""
+    for pending in session.scalars(select(Payment).where(
+            Payment.enrollment_id == enrollment.id, Payment.purpose == "balance",
+            Payment.method == "card", Payment.status == "pending")):
+        pending.status = "canceled"
+        if gateway is not None and pending.stripe_payment_intent_id:
+            try:
+                gateway.cancel_intent(pending.stripe_payment_intent_id)
+            except PaymentProviderError:
+                # It may have succeeded a moment ago: its webhook then refunds it in full.
+                log.warning("could not cancel PaymentIntent %s", pending.stripe_payment_intent_id)
+    session.flush()

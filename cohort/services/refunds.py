@@ -58,11 +58,17 @@ def plan_refund(session: Session, enrollment: Enrollment, cents: int) -> RefundP
     return RefundPlan(tuple(parts))
 
 
+REASON_WORDS = {"overpayment": "more than the balance owed (it was already paid)"}
+
+
 def refund_payment(session: Session, payment: Payment, cents: int, *, reason: str,
-                   gateway: StripeGateway | None, now: datetime) -> Refund:
+                   gateway: StripeGateway | None, now: datetime,
+                   idempotency_key: str = "") -> Refund:
     """Give `cents` back from one payment: a ledger entry and, for cards, a Stripe refund.
 
     Raises before anything is kept if Stripe fails, so the caller's transaction rolls back whole.
+    A refund the caller may retry after such a rollback passes a key of its own (Stripe then
+    answers a retry with the refund it already made); by default the refund row's id is the key.
     """
     if not 0 < cents <= payment.refundable_cents:
         raise RefundRefused(f"At most {Money(payment.refundable_cents, payment.currency)} "
@@ -77,7 +83,7 @@ def refund_payment(session: Session, payment: Payment, cents: int, *, reason: st
             raise PaymentProviderError("Card refunds are not set up on this service.")
         refund_id, status = gateway.refund(
             intent_id=payment.stripe_payment_intent_id, amount=cents,
-            idempotency_key=f"cohort-refund-{refund.id}",
+            idempotency_key=idempotency_key or f"cohort-refund-{refund.id}",
             metadata={"refund_id": str(refund.id), "reason": reason})
         refund.stripe_refund_id = refund_id
         refund.status = "succeeded" if status == "succeeded" else "pending"
@@ -85,8 +91,9 @@ def refund_payment(session: Session, payment: Payment, cents: int, *, reason: st
     enrollment = session.get(Enrollment, payment.enrollment_id)
     assert enrollment is not None
     how = "to your card" if payment.method == "card" else "by bank transfer (finance)"
+    why = REASON_WORDS.get(reason, reason.replace("_", " "))
     post(session, enrollment, kind="refund", cents=cents, now=now, refund_id=refund.id,
-         payment_id=payment.id, description=f"Refund {how}: {reason.replace('_', ' ')}")
+         payment_id=payment.id, description=f"Refund {how}: {why}")
     session.flush()
     return refund
 

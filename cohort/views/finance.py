@@ -34,9 +34,9 @@ from cohort.services.finance import (
     KIND_LABELS,
     CreditRefused,
     DocumentFilter,
+    balances_report,
     document_report,
     issue_manual_credit,
-    outstanding_balances,
     payments_and_refunds,
     reconcile,
 )
@@ -120,8 +120,8 @@ def document_pdf_download(document_id: int) -> Response:
 @bp.get("/balances")
 @role_required("finance")
 def balances() -> str:
-    """Who owes what, by when."""
-    return render_template("finance/balances.html", rows=outstanding_balances(db.session),
+    """Who owes what, by when; whom we owe; bank refunds still to send."""
+    return render_template("finance/balances.html", report=balances_report(db.session),
                            now=now())
 
 
@@ -176,10 +176,14 @@ def record_payment(enrollment_id: int) -> Response | tuple[str, int]:
     if not form.validate_on_submit():
         return _account_page(enrollment, payment_form=form), 422
     amount = Money(parse_cents(form.amount.data), enrollment.cohort.currency)
-    record_offline_payment(db.session, enrollment, amount=amount,
-                           reference=form.reference.data.strip(), actor=_actor(), now=now())
+    payment = record_offline_payment(db.session, enrollment, amount=amount,
+                                     reference=form.reference.data.strip(), actor=_actor(),
+                                     now=now(), gateway=current_app.extensions.get("cohort.stripe"))
     db.session.commit()
     flash(f"Recorded {amount} ({form.reference.data.strip()}).", "success")
+    if payment.refunded_cents:
+        flash(f"That is {Money(payment.refunded_cents, payment.currency)} more than was owed: "
+              "send it back by bank transfer (listed under Balances, “to send back”).", "warning")
     return redirect(url_for("finance.enrollment_account", enrollment_id=enrollment.id))
 
 

@@ -127,7 +127,15 @@ def pay_with_card(token: str, payment_id: int) -> tuple[Response, int] | Respons
     if not well_formed or len(card_token) > 255:
         return jsonify(error="The card could not be read; please enter it again."), 400
     if payment.status != "pending" or payment.stripe_payment_intent_id is None:
-        return jsonify(error="This payment is already complete.", status=payment.status), 409
+        done = ("This payment was cancelled: please reload the page." if payment.status in
+                ("canceled", "failed") else "This payment is already complete.")
+        return jsonify(error=done, status=payment.status), 409
+    if payment.purpose == "balance":  # a bank transfer may have come in since the page opened
+        problem = payable_problem(db.session, enrollment, "balance", now())
+        if not problem and amount_due(db.session, enrollment, "balance") != payment.amount:
+            problem = "What is owed changed since this page was opened: please reload it."
+        if problem:
+            return jsonify(error=problem, status=payment.status), 409
     try:
         intent = stripe_gateway().pay_with_card_token(payment.stripe_payment_intent_id,
                                                       card_token)
