@@ -1,4 +1,4 @@
-"""The admin's cohort settings form; amounts in dollars and times in the cohort's zone."""
+"""The admin's cohort settings form; amounts in the cohort's currency, times in its zone."""
 
 from __future__ import annotations
 
@@ -11,11 +11,15 @@ from wtforms import DateTimeLocalField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, ValidationError
 
 from cohort.countries import is_country
+from cohort.schedule import Region, ZoneLabel, is_zone, zone_city
 from cohort.services.cohort_settings import REFUND_RULES, CohortSettings
 from forms.base import CohortForm
 from forms.numbers import WholeNumberField, parse_basis_points, parse_cents
 from forms.option_lists import options
 
+MAX_REGION_TEXT = 3000
+MAX_REGION_LINES = 20
+MAX_REGION_WORDS = 60  # characters in a region's, zone's or city's name
 MEETING_LINE = re.compile(r"^\s*([0-9]{4}-[0-9]{2}-[0-9]{2})[ T]([0-9]{1,2}:[0-9]{2})\s*$")
 
 
@@ -64,6 +68,14 @@ class CohortSettingsForm(CohortForm):
     rebate_countries = StringField("Rebate countries (ISO codes, e.g. CA, AU, NZ; empty: none)",
                                    validators=[Length(max=200, message="At most 200 characters.")])
     rebate_percent = StringField("Rebate (%)", validators=[Length(max=6, message="E.g. 25.")])
+    regions = TextAreaField(
+        "Schedule blocks: one zone per line, “Region | Zone | Name | City”",
+        description="E.g. “Americas | America/New_York | USA Eastern Time | New York”. Lines "
+                    "with the same region form one block on the cohort page; the name given to "
+                    "the cohort's own zone is how pages and e-mails name it. Empty: one block "
+                    "in the cohort's zone.",
+        validators=[Length(max=MAX_REGION_TEXT,
+                           message=f"At most {MAX_REGION_TEXT:,} characters.")])
 
     def __init__(self, *args: Any, zone: str, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -73,7 +85,7 @@ class CohortSettingsForm(CohortForm):
         return value.replace(tzinfo=ZoneInfo(self.zone))
 
     def validate_price(self, field: StringField) -> None:
-        """An amount in dollars and cents."""
+        """An amount in the cohort's currency, with at most two decimals."""
         try:
             parse_cents(field.data or "")
         except ValueError as exc:
@@ -107,6 +119,32 @@ class CohortSettingsForm(CohortForm):
             except ValueError as exc:
                 raise ValidationError(str(exc)) from None
 
+    def validate_regions(self, field: TextAreaField) -> None:
+        """Each line a region, a known zone and, optionally, its name and city."""
+        lines = [line for line in (field.data or "").splitlines() if line.strip()]
+        if len(lines) > MAX_REGION_LINES:
+            raise ValidationError(f"At most {MAX_REGION_LINES} zones.")
+        for number, line in enumerate(lines, start=1):
+            parts = [part.strip() for part in line.split("|")]
+            if not 2 <= len(parts) <= 4 or not parts[0]:
+                raise ValidationError(f"Line {number} is not “Region | Zone | Name | City”.")
+            if not is_zone(parts[1]):
+                raise ValidationError(f"Line {number}: “{parts[1][:64]}” is not a time zone "
+                                      "such as Europe/Berlin.")
+            if any(len(part) > MAX_REGION_WORDS for part in parts):
+                raise ValidationError(f"Line {number}: keep each part under "
+                                      f"{MAX_REGION_WORDS} characters.")
+
+    def _regions(self) -> tuple[Region, ...]:
+        blocks: dict[str, list[ZoneLabel]] = {}
+        for line in (self.regions.data or "").splitlines():
+            if line.strip():
+                region, zone, *rest = [part.strip() for part in line.split("|")]
+                name, city = [*rest, "", ""][:2]
+                blocks.setdefault(region, []).append(ZoneLabel(
+                    zone, name or f"{zone_city(zone)} time", city or zone_city(zone)))
+        return tuple(Region(region, tuple(zones)) for region, zones in blocks.items())
+
     def _codes(self) -> tuple[str, ...]:
         raw = (self.rebate_countries.data or "").replace(";", ",")
         return tuple(c.strip().upper() for c in raw.split(",") if c.strip())
@@ -133,6 +171,7 @@ class CohortSettingsForm(CohortForm):
             refund_after_start=self.refund_after_start.data,
             rebate_countries=self._codes(),
             rebate_basis_points=parse_basis_points(percent) if percent else 0,
+            regions=self._regions(),
         )
 
     def fill(self, settings: CohortSettings) -> None:
@@ -159,3 +198,5 @@ class CohortSettingsForm(CohortForm):
         self.rebate_countries.data = ", ".join(settings.rebate_countries)
         bp = settings.rebate_basis_points
         self.rebate_percent.data = f"{bp // 100}" if bp % 100 == 0 else f"{bp / 100:.2f}"
+        self.regions.data = "\n".join(f"{region.name} | {z.zone} | {z.generic} | {z.city}"
+                                      for region in settings.regions for z in region.zones)

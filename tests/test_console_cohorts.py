@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, time
 
+import pytest
 from sqlalchemy import select
 
 from cohort.demo import PACIFIC, at_local
@@ -160,6 +161,7 @@ def test_an_admin_copies_a_cohort_with_dates_shifted_in_local_time(client, sessi
     assert [local(m.starts_at, PACIFIC).strftime("%a %H:%M") for m in copy.meetings] == [
         "Wed 16:00"] * 6
     assert copy.title == "February 5, 2025 to June 25, 2025"
+    assert copy.display_regions == cohort.display_regions  # the page keeps its time-zone blocks
     duplicate = client.post(url, data={"csrf_token": page_token(client, url),
                                        "slug": "cop-2025", "weeks": "52"})
     assert duplicate.status_code == 409
@@ -185,3 +187,46 @@ def test_after_the_deadline_the_dashboard_says_it_passed(app, client, session):
     page = client.get(f"/staff/cohorts/{cohort.slug}").get_data(as_text=True)
 
     assert "2 days, 0 hours ago" in page
+
+
+def test_an_admin_sets_the_cohort_pages_time_zone_blocks(client, session):
+    cohort = make_cohort(session, display_regions=[])
+    _signed_in(client, session, role="admin")
+    url = f"/staff/cohorts/{cohort.slug}/settings"
+    data = _settings_form(client, url)
+    assert data["regions"] == ""
+
+    data["regions"] = ("Americas | America/Los_Angeles | USA Pacific Time | Los Angeles\n"
+                       "Europe | Europe/Lisbon\n"
+                       "Europe | Europe/Berlin | Central European Time | Berlin")
+    assert client.post(url, data=data).status_code == 302
+
+    session.expire_all()
+    assert session.get(Cohort, cohort.id).display_regions[1] == {"name": "Europe", "zones": [
+        {"zone": "Europe/Lisbon", "generic": "Lisbon time", "city": "Lisbon"},
+        {"zone": "Europe/Berlin", "generic": "Central European Time", "city": "Berlin"}]}
+    page = client.get(f"/cohorts/{cohort.slug}").get_data(as_text=True)
+    assert "Dates and times – Europe – six meetings" in page
+    assert "11:00 pm – 2:00 am WET (Lisbon)" in page
+    assert _settings_form(client, url)["regions"].splitlines()[1] == (
+        "Europe | Europe/Lisbon | Lisbon time | Lisbon")
+
+
+@pytest.mark.parametrize(("regions", "message"), [
+    ("Americas", "Line 1 is not “Region | Zone | Name | City”."),
+    ("Americas | Mars/Olympus", "Line 1: “Mars/Olympus” is not a time zone"),
+    ("A | UTC | " + "x" * 61, "keep each part under 60 characters"),
+    ("\n".join(["A | UTC"] * 21), "At most 20 zones."),
+])
+def test_time_zone_blocks_that_do_not_parse_are_refused_beside_the_field(
+        client, session, regions, message):
+    cohort = make_cohort(session)
+    _signed_in(client, session, role="admin")
+    url = f"/staff/cohorts/{cohort.slug}/settings"
+
+    response = client.post(url, data={**_settings_form(client, url), "regions": regions})
+
+    assert response.status_code == 422
+    assert message in response.get_data(as_text=True)
+    session.expire_all()
+    assert session.get(Cohort, cohort.id).display_regions[0]["name"] == "Americas"

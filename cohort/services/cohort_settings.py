@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from cohort.models import Cohort, Meeting
+from cohort.schedule import Region, regions_from_data, regions_to_data
 from cohort.services import ServiceError
 from cohort.services.facts import count_by_state, count_that, seats_held
 
@@ -47,6 +48,7 @@ class CohortSettings:
     refund_after_start: str
     rebate_countries: tuple[str, ...]
     rebate_basis_points: int
+    regions: tuple[Region, ...]
 
 
 class AddressTaken(SettingsRefused):
@@ -73,6 +75,7 @@ def current_settings(cohort: Cohort) -> CohortSettings:
         refund_after_start=tiers.get(None, "nothing"),
         rebate_countries=tuple(rule.get("countries", ())),
         rebate_basis_points=int(rule.get("basis_points", 0)),
+        regions=regions_from_data(cohort.display_regions),
     )
 
 
@@ -131,6 +134,7 @@ def update_settings(session: Session, cohort: Cohort, new: CohortSettings) -> Co
     cohort.cancellation_deadline_at = new.cancellation_deadline_at
     cohort.registration_deadline_at = new.registration_deadline_at
     cohort.cancellation_policy = _policy(cohort, new)
+    cohort.display_regions = regions_to_data(new.regions)
     rule = dict(cohort.rebate_rule or {})
     if new.rebate_countries and new.rebate_basis_points:
         rule.update(countries=list(new.rebate_countries), basis_points=new.rebate_basis_points)
