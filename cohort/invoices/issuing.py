@@ -51,9 +51,13 @@ def document_to_correct(session: Session, enrollment: Enrollment) -> Document | 
 def issue_document(
     session: Session, enrollment: Enrollment, *, kind: str, lines: list[tuple[str, Money]],
     now: datetime, refers_to: Document | None = None, due_at: datetime | None = None,
-    reason: str = "", note: str = "",
+    reason: str = "", note: str = "", payment_id: int | None = None,
 ) -> Document:
-    """Number and store a document; its total is the sum of its lines."""
+    """Number and store a document; its total is the sum of its lines.
+
+    A receipt names the payment it records (`payment_id`), so that it carries only that
+    payment's Stripe ids.
+    """
     currency = enrollment.cohort.currency
     total = sum((amount for _, amount in lines), Money(0, currency))
     series = f"{SERIES_PREFIX[kind]}-{now.year}"
@@ -61,6 +65,7 @@ def issue_document(
     document = Document(
         kind=kind, series=series, number=number, display_number=f"{series}-{number:04d}",
         enrollment_id=enrollment.id, refers_to_id=refers_to.id if refers_to else None,
+        payment_id=payment_id,
         issued_at=now, due_at=due_at, currency=currency, total_cents=total.cents,
         lines=[{"description": text, "amount_cents": amount.cents} for text, amount in lines],
         seller=seller_snapshot(), buyer=buyer_snapshot(session, enrollment), reason=reason,

@@ -44,6 +44,8 @@ class Document(Base):
     display_number: Mapped[str] = mapped_column(String(40), unique=True)
     enrollment_id: Mapped[int] = mapped_column(ForeignKey("enrollments.id"), index=True)
     refers_to_id: Mapped[int | None] = mapped_column(ForeignKey("documents.id"), nullable=True)
+    # A receipt records one payment (its Stripe ids are that payment's, nobody else's).
+    payment_id: Mapped[int | None] = mapped_column(ForeignKey("payments.id"), nullable=True)
     issued_at: Mapped[datetime] = mapped_column(UTCInstant())
     due_at: Mapped[datetime | None] = mapped_column(UTCInstant(), nullable=True)
     currency: Mapped[str] = mapped_column(String(3))

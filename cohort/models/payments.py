@@ -111,6 +111,10 @@ class Refund(Base):
     stripe_refund_id: Mapped[str | None] = mapped_column(String(255), unique=True, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCInstant())
     completed_at: Mapped[datetime | None] = mapped_column(UTCInstant(), nullable=True)
+    # The document this refund is part of: the credit note of a cancellation or a rebate, or the
+    # receipt of an overpaid payment. None for a late deposit (no document is issued).
+    document_id: Mapped[int | None] = mapped_column(ForeignKey("documents.id"), index=True,
+                                                    nullable=True)
 
     payment: Mapped[Payment] = relationship(back_populates="refunds")
 

@@ -81,8 +81,8 @@ def _close_account(session: Session, enrollment: Enrollment, refund_cents: int, 
                    reason: str, gateway: StripeGateway | None, now: datetime,
                    words: str) -> Document | None:
     """Refund `refund_cents`, then credit whatever is still owed, with one credit note."""
-    execute_plan(session, plan_refund(session, enrollment, refund_cents), reason=reason,
-                 gateway=gateway, now=now)
+    refunds = execute_plan(session, plan_refund(session, enrollment, refund_cents),
+                           reason=reason, gateway=gateway, now=now)
     credit = balance(session, enrollment).cents
     if credit <= 0:
         return None
@@ -92,6 +92,8 @@ def _close_account(session: Session, enrollment: Enrollment, refund_cents: int, 
                           note=f"Refunded: {Money(refund_cents, enrollment.cohort.currency)}.")
     post(session, enrollment, kind="credit", cents=-credit, now=now, document_id=note.id,
          description=f"Credit note {note.display_number}: {words}")
+    for refund in refunds:
+        refund.document_id = note.id  # the refunds made with this credit note
     return note
 
 

@@ -68,19 +68,26 @@ def _balances(session: Session, enrollment_ids: set[int]) -> dict[int, int]:
     return {eid: int(total) for eid, total in rows}
 
 
-def _stripe_ids(session: Session, enrollment_ids: set[int]) -> dict[int, list[str]]:
+def _stripe_ids(session: Session, documents: list[Document]) -> dict[int, list[str]]:
+    """Each document's own Stripe ids: its payment's PaymentIntent, the refunds made with it."""
     ids: dict[int, list[str]] = defaultdict(list)
-    if not enrollment_ids:
-        return ids
-    for payment in session.scalars(
-            select(Payment).where(Payment.enrollment_id.in_(enrollment_ids),
-                                  Payment.stripe_payment_intent_id.is_not(None),
-                                  Payment.status == "succeeded")):
-        ids[payment.enrollment_id].append(payment.stripe_payment_intent_id or "")
-    for refund in session.scalars(
-            select(Refund).where(Refund.enrollment_id.in_(enrollment_ids),
-                                 Refund.stripe_refund_id.is_not(None))):
-        ids[refund.enrollment_id].append(refund.stripe_refund_id or "")
+    payment_ids = {d.payment_id for d in documents if d.payment_id is not None}
+    if payment_ids:
+        intents = dict(session.execute(
+            select(Payment.id, Payment.stripe_payment_intent_id)
+            .where(Payment.id.in_(payment_ids), Payment.stripe_payment_intent_id.is_not(None))
+        ).all())
+        for document in documents:
+            if document.payment_id in intents:
+                ids[document.id].append(intents[document.payment_id])
+    document_ids = {d.id for d in documents}
+    if document_ids:
+        for document_id, refund_id in session.execute(
+                select(Refund.document_id, Refund.stripe_refund_id)
+                .where(Refund.document_id.in_(document_ids),
+                       Refund.stripe_refund_id.is_not(None))
+                .order_by(Refund.id)):
+            ids[document_id].append(refund_id)
     return ids
 
 
@@ -152,7 +159,7 @@ def document_report(session: Session, wanted: DocumentFilter, now: datetime, *,
     documents = list(session.scalars(stmt))
     enrollment_ids = {d.enrollment_id for d in documents}
     balances = _balances(session, enrollment_ids)
-    stripe_ids = _stripe_ids(session, enrollment_ids)
+    stripe_ids = _stripe_ids(session, documents)
     report = DocumentReport(rows=[], totals=totals, count=count, page=page or 1,
                             pages=pages if page is not None else 1)
     for document in documents:
@@ -160,7 +167,7 @@ def document_report(session: Session, wanted: DocumentFilter, now: datetime, *,
                                              now)
         report.rows.append(DocumentRow(document, status, Money(paid, document.currency),
                                        Money(due, document.currency),
-                                       " ".join(stripe_ids.get(document.enrollment_id, []))))
+                                       " ".join(stripe_ids.get(document.id, []))))
     return report
 
 

@@ -150,18 +150,22 @@ def _succeed(session: Session, enrollment: Enrollment, payment: Payment,
         return
     over = payment.amount_cents - max(owed, 0) if payment.purpose == "balance" else 0
     excess = Money(min(max(over, 0), payment.amount_cents), payment.currency)
+    overpaid = None
     if excess.cents:
-        refund_payment(session, payment, excess.cents, reason="overpayment", gateway=gateway,
-                       now=now, idempotency_key=f"cohort-overpayment-{payment.id}")
+        overpaid = refund_payment(session, payment, excess.cents, reason="overpayment",
+                                  gateway=gateway, now=now,
+                                  idempotency_key=f"cohort-overpayment-{payment.id}")
     applied = payment.amount - excess
     receipt = None
     if applied.cents:
         receipt = issue_document(
-            session, enrollment, kind="receipt", now=now,
+            session, enrollment, kind="receipt", now=now, payment_id=payment.id,
             lines=[(f"{label} — {enrollment.cohort.program.title}", applied)],
             note=(f"{payment.amount} received; {excess}, more than the balance owed, "
                   f"{'was refunded to the card' if payment.method == 'card' else 'is sent back'}."
                   if excess.cents else ""))
+        if overpaid is not None:
+            overpaid.document_id = receipt.id
     if payment.purpose == "deposit":
         # The guard is judged when the payment started: paying in time is never too late.
         change_enrollment(session, enrollment.id, "register", actor="system:stripe", now=now,

@@ -70,8 +70,9 @@ def issue_rebate(session: Session, enrollment_id: int, *, gateway: StripeGateway
     refundable = sum(p.refundable_cents for p in succeeded_payments(session, enrollment))
     to_refund = min(max(amount.cents - max(owed.cents, 0), 0), refundable)
     if to_refund:
-        execute_plan(session, plan_refund(session, enrollment, to_refund), reason="rebate",
-                     gateway=gateway, now=now)
+        for refund in execute_plan(session, plan_refund(session, enrollment, to_refund),
+                                   reason="rebate", gateway=gateway, now=now):
+            refund.document_id = note.id
     registration.rebate_issued_at = now
     queue_mail(session, kind="rebate_issued", to=enrollment.person.email, now=now,
                enrollment_id=enrollment.id, attachments=[note.id],
