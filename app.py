@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import Flask
 
-from cohort import cli, database, security, startup, templating
+from cohort import cli, database, request_limits, security, startup, templating
 from cohort.auth import cli as users_cli
 from cohort.auth.roles import load_user
 from cohort.clock import Clock
@@ -55,6 +55,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     templating.init_app(app)
     payments_setup.init_app(app)
     security.init_app(app)
+    request_limits.init_app(app)  # registers its check first, before the CSRF check
 
     app.register_blueprint(public.bp)
     app.register_blueprint(applicant.bp)

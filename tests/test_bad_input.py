@@ -622,3 +622,103 @@ def test_an_over_long_withdrawal_reason_says_so(client, session):
     session.expire_all()
     assert session.get(Enrollment, enrollment.id).state == "submitted"
     assert "1,000 characters" in response.get_data(as_text=True)
+
+
+# --- request size limits ----------------------------------------------------------------------
+
+class Tripwire(io.RawIOBase):
+    """A request body that counts what is read of it (the service must read none)."""
+
+    def __init__(self) -> None:
+        self.bytes_read = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return 0
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        return 0
+
+    def readinto(self, buffer) -> int:
+        self.bytes_read += len(buffer)
+        buffer[:] = b"x" * len(buffer)
+        return len(buffer)
+
+
+GIB = 1024 ** 3
+
+
+def test_every_post_route_refuses_a_gigabyte_with_413_without_reading_it(app, client, session):
+    cohort = make_cohort(session)
+    enrollment = make_enrollment(session, cohort, state="accepted")
+    session.commit()
+    known = {"slug": cohort.slug, "enrollment_id": enrollment.id, "payment_id": 1,
+             "purpose": "deposit", "event": "close", "token": enrollment.status_token}
+    routes = [rule for rule in app.url_map.iter_rules() if "POST" in rule.methods]
+    assert "/stripe/webhook" in {rule.rule for rule in routes}
+    before = snapshot(session)
+
+    answers = {}
+    for rule in routes:
+        body = Tripwire()
+        response = client.post(rule.build(_route_values(rule, known))[1], input_stream=body,
+                               environ_overrides={"CONTENT_LENGTH": str(GIB)},
+                               content_type="application/x-www-form-urlencoded")
+        answers[rule.rule] = (response.status_code, body.bytes_read)
+
+    assert {rule: answer for rule, answer in answers.items() if answer != (413, 0)} == {}
+    assert snapshot(session) == before
+
+
+@FUZZ
+@given(extra=st.integers(min_value=-64, max_value=64))
+def test_the_webhook_takes_bodies_up_to_its_limit_and_refuses_one_byte_more(
+        app, client, session, extra):
+    from cohort.request_limits import WEBHOOK_LIMIT
+
+    app.config["STRIPE_WEBHOOK_SECRET"] = "whsec_size_test"
+    response = client.post("/stripe/webhook", data=b"{" + b" " * (WEBHOOK_LIMIT + extra - 1),
+                           content_type="application/json",
+                           headers={"Stripe-Signature": "t=1,v1=forged"})
+
+    if extra > 0:
+        assert response.status_code == 413
+        assert "larger than this address accepts (256 KB)" in response.get_json()["error"]
+    else:
+        assert response.status_code == 400  # read, then refused for its signature
+        assert response.get_json() == {"error": "invalid signature"}
+
+
+@FUZZ
+@given(padding=st.integers(min_value=1, max_value=3 * 256 * 1024),
+       chunked=st.booleans())
+def test_an_oversized_application_is_a_413_in_words_and_saves_nothing(
+        client, session, padding, chunked):
+    from cohort.request_limits import FORM_LIMIT
+
+    cohort = make_cohort(session)
+    session.commit()
+    url = f"/cohorts/{cohort.slug}/apply"
+    data = {**form_data(), "csrf_token": csrf_token(client, url)}
+    before = session.scalars(select(Enrollment)).all()
+    session.rollback()
+    body = "&".join(f"{k}={v}" for k, v in data.items()).encode() + b"&pad=" + b"x" * padding
+    headers = {"Content-Type": "application/x-www-form-urlencoded"}
+    if chunked:  # no length given: the server marks the stream as terminated by the server
+        response = client.post(url, input_stream=io.BytesIO(body),
+                               headers={**headers, "Transfer-Encoding": "chunked"},
+                               environ_overrides={"wsgi.input_terminated": True})
+    else:
+        response = client.post(url, data=body, headers=headers)
+
+    if len(body) > FORM_LIMIT:
+        assert response.status_code == 413
+        assert "Too large to accept" in response.get_data(as_text=True)
+        assert session.scalars(select(Enrollment)).all() == before
+    else:
+        assert response.status_code == 302  # taken (or, the second time, answered the same)

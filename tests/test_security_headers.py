@@ -471,3 +471,40 @@ def test_the_template_scan_finds_each_kind_of_offender():
         "t.html:4: inline style attribute: style=",
         "t.html:6: javascript: URL: javascript:",
     ]
+
+
+# --- request size limits, over real HTTP --------------------------------------------------------
+
+def _raw_post(port: int, path: str, headers: dict[str, str], body: bytes) -> tuple[int, float]:
+    """POST over a socket as an attacker would; (status, seconds until the answer came)."""
+    import socket
+    import time
+
+    started = time.monotonic()
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        head = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
+        sock.sendall(f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n{head}\r\n".encode() + body)
+        answer = sock.recv(4096).decode("latin-1")
+    return int(answer.split()[1]), time.monotonic() - started
+
+
+def test_an_unsigned_gigabyte_to_the_webhook_is_refused_at_once_without_being_read(app):
+    from tests.live_server import LiveServer
+
+    app.config["STRIPE_WEBHOOK_SECRET"] = "whsec_size_test"
+    server = LiveServer(app).start()
+    try:
+        # Announce 1 GiB, send 64 KB of it: the answer must come without waiting for the rest.
+        status, seconds = _raw_post(server.port, "/stripe/webhook",
+                                    {"Content-Type": "application/json",
+                                     "Content-Length": str(1024 ** 3)}, b" " * 65536)
+        chunked = b"".join(b"%x\r\n%s\r\n" % (65536, b"x" * 65536) for _ in range(5)) + b"0\r\n\r\n"
+        chunked_status, _ = _raw_post(server.port, "/staff/login",
+                                      {"Content-Type": "application/x-www-form-urlencoded",
+                                       "Transfer-Encoding": "chunked"}, chunked)
+    finally:
+        server.stop()
+
+    assert status == 413
+    assert seconds < 5
+    assert chunked_status == 413
