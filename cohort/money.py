@@ -20,7 +20,7 @@ class Money:
     """An amount in cents of one currency."""
 
     cents: int
-    currency: str = "USD"
+    currency: str
 
     def __post_init__(self) -> None:
         if not isinstance(self.cents, int) or isinstance(self.cents, bool):

@@ -129,7 +129,7 @@ def test_twenty_invoices_issued_at_once_have_no_gap_and_no_duplicate(app, sessio
     def issue(i: int) -> str:
         enrollment = db.session.get(Enrollment, ids[i])
         document = issue_document(db.session, enrollment, kind="invoice", now=NOW,
-                                  lines=[("Remainder", Money(189_700))])
+                                  lines=[("Remainder", Money(189_700, "USD"))])
         db.session.commit()
         return document.display_number
 

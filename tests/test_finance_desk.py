@@ -168,7 +168,7 @@ def test_a_manual_credit_note_refers_to_the_invoice_and_reduces_the_balance(clie
     assert response.status_code == 302
     note = session.scalars(select(Document).where(Document.kind == "credit_note")).one()
     assert note.refers_to.kind == "invoice" and note.total_cents == 9_700
-    assert balance(session, enrollment) == Money(180_000)
+    assert balance(session, enrollment) == Money(180_000, "USD")
 
 
 def test_outstanding_balances_show_due_dates_and_overdue(app, client, session):

@@ -58,7 +58,7 @@ def test_the_same_document_renders_the_same_figures_after_later_payments(session
     from cohort.money import Money
     from cohort.services.payments import record_offline_payment
 
-    record_offline_payment(session, enrollment, amount=Money(189_700), reference="T",
+    record_offline_payment(session, enrollment, amount=Money(189_700, "USD"), reference="T",
                            actor="staff:f", now=utc("2024-02-02T00:00:00Z"))
     session.commit()
 

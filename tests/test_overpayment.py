@@ -102,7 +102,7 @@ def test_a_bank_transfer_settling_the_balance_cancels_the_open_card_payment(
     assert session.get(Payment, payment.id).status == "canceled"
     intent = localstripe.client().v1.payment_intents.retrieve(payment.stripe_payment_intent_id)
     assert intent["status"] == "canceled"
-    assert balance(session, session.get(Enrollment, enrollment.id)) == Money(0)
+    assert balance(session, session.get(Enrollment, enrollment.id)) == Money(0, "USD")
     assert session.get(Enrollment, enrollment.id).state == "paid"
 
 
@@ -119,7 +119,7 @@ def test_a_card_payment_arriving_after_a_bank_transfer_is_refunded_to_the_card_i
 
     session.expire_all()
     enrollment = session.get(Enrollment, enrollment.id)
-    assert balance(session, enrollment) == Money(0)
+    assert balance(session, enrollment) == Money(0, "USD")
     assert enrollment.state == "paid"
     refund = session.scalars(select(Refund)).one()
     assert (refund.payment_id, refund.amount_cents, refund.reason, refund.status) == (
@@ -149,7 +149,7 @@ def test_a_card_payment_partly_settled_by_transfer_refunds_only_the_excess(
     assert _deliver(stripe_live.url, intent) == 200
 
     session.expire_all()
-    assert balance(session, session.get(Enrollment, enrollment.id)) == Money(0)
+    assert balance(session, session.get(Enrollment, enrollment.id)) == Money(0, "USD")
     refund = session.scalars(select(Refund)).one()
     assert (refund.amount_cents, refund.status) == (100_000, "succeeded")
     receipt = session.scalars(select(Document).where(Document.kind == "receipt")
@@ -167,7 +167,7 @@ def test_a_bank_transfer_larger_than_the_balance_is_flagged_to_send_back(client,
     assert "That is $103.00 USD more than was owed: send it back by bank transfer" in page
     session.expire_all()
     enrollment = session.get(Enrollment, enrollment.id)
-    assert balance(session, enrollment) == Money(0) and enrollment.state == "paid"
+    assert balance(session, enrollment) == Money(0, "USD") and enrollment.state == "paid"
     refund = session.scalars(select(Refund)).one()
     assert (refund.amount_cents, refund.reason, refund.status) == (10_300, "overpayment",
                                                                    "manual")
@@ -177,14 +177,14 @@ def test_a_bank_transfer_larger_than_the_balance_is_flagged_to_send_back(client,
 
 def test_a_bank_transfer_after_the_card_paid_counts_nothing_and_is_flagged(client, session):
     enrollment = _invoiced(session)
-    record_offline_payment(session, enrollment, amount=Money(OWED), reference="FIRST",
+    record_offline_payment(session, enrollment, amount=Money(OWED, "USD"), reference="FIRST",
                            actor="staff:x", now=NOW)
     session.commit()
 
     _record_transfer(client, enrollment, reference="SECOND")
 
     session.expire_all()
-    assert balance(session, session.get(Enrollment, enrollment.id)) == Money(0)
+    assert balance(session, session.get(Enrollment, enrollment.id)) == Money(0, "USD")
     second = session.scalars(select(Payment).where(Payment.reference == "SECOND")).one()
     assert [(r.amount_cents, r.status) for r in second.refunds] == [(OWED, "manual")]
     assert session.scalar(select(func.count()).select_from(Document).where(
@@ -224,7 +224,7 @@ def test_a_card_webhook_racing_a_bank_transfer_counts_one_and_returns_the_other(
                 return _deliver(stripe_live.url, intent, event_id=f"evt_race_{attempt}")
             time.sleep(delay)
             record_offline_payment(db.session, db.session.get(Enrollment, enrollment_id),
-                                   amount=Money(OWED), reference=f"RACE-{attempt}",
+                                   amount=Money(OWED, "USD"), reference=f"RACE-{attempt}",
                                    actor="staff:x", now=NOW)
             db.session.commit()
             return "recorded"
@@ -235,7 +235,7 @@ def test_a_card_webhook_racing_a_bank_transfer_counts_one_and_returns_the_other(
         session.rollback()
         session.expire_all()
         enrollment = session.get(Enrollment, enrollment_id)
-        assert balance(session, enrollment) == Money(0)
+        assert balance(session, enrollment) == Money(0, "USD")
         assert enrollment.state == "paid"
         payments = session.scalars(select(Payment).where(
             Payment.enrollment_id == enrollment_id, Payment.purpose == "balance")).all()

@@ -90,7 +90,7 @@ def test_the_australian_journey_deposit_invoice_payment_and_the_rebate_once(
     _pay_balance(client, localstripe, enrollment)
     session.expire_all()
     assert session.get(Enrollment, enrollment.id).state == "paid"
-    assert balance(session, session.get(Enrollment, enrollment.id)) == Money(0)
+    assert balance(session, session.get(Enrollment, enrollment.id)) == Money(0, "USD")
 
     set_clock(app, "2024-02-08T00:00:00Z")  # the first meeting starts
     assert "rebated 1 enrollment(s)" in _tick(app)
@@ -104,7 +104,7 @@ def test_the_australian_journey_deposit_invoice_payment_and_the_rebate_once(
     note = session.scalars(select(Document).where(Document.kind == "credit_note")).one()
     assert (note.display_number, note.total_cents, note.reason) == ("CN-2024-0001", 49_925,
                                                                     "rebate")
-    assert balance(session, session.get(Enrollment, enrollment.id)) == Money(0)
+    assert balance(session, session.get(Enrollment, enrollment.id)) == Money(0, "USD")
     rebate_mail = session.scalars(
         select(OutboxMessage).where(OutboxMessage.kind == "rebate_issued")).one()
     assert "$499.25 USD" in rebate_mail.body_text
@@ -122,7 +122,8 @@ def test_a_rebate_before_full_payment_is_credited_against_the_balance(
 
     session.expire_all()
     assert session.scalar(select(func.count()).select_from(Refund)) == 0
-    assert balance(session, session.get(Enrollment, enrollment.id)) == Money(189_700 - 49_925)
+    assert balance(session, session.get(Enrollment, enrollment.id)) == Money(189_700 - 49_925,
+                                                                             "USD")
 
 
 def test_no_rebate_before_the_first_meeting_or_outside_the_countries(
@@ -163,7 +164,7 @@ def test_cancelling_after_the_deadline_refunds_everything_but_the_deposit(
     assert deposit.refundable_cents == 10_000  # the deposit is kept
     note = session.scalars(select(Document).where(Document.kind == "credit_note")).one()
     assert note.refers_to.kind == "invoice"
-    assert balance(session, session.get(Enrollment, enrollment.id)) == Money(0)
+    assert balance(session, session.get(Enrollment, enrollment.id)) == Money(0, "USD")
 
 
 def test_a_quote_that_changed_is_refused_and_nothing_happens(
@@ -205,7 +206,7 @@ def test_a_cancelled_cohort_refunds_every_payment_in_full(
         "cancelled", "cancelled", "withdrawn"]
     refunds = session.scalars(select(Refund)).all()
     assert sorted(r.amount_cents for r in refunds) == [10_000, 10_000]
-    assert all(balance(session, session.get(Enrollment, e.id)) == Money(0)
+    assert all(balance(session, session.get(Enrollment, e.id)) == Money(0, "USD")
                for e in (first, second))
     kinds = sorted(m.kind for m in session.scalars(select(OutboxMessage))
                    if m.kind.startswith("cohort"))
@@ -241,9 +242,9 @@ def test_between_the_deadline_and_the_start_all_but_the_deposit_comes_back(sessi
     before_start = cancellation_quote(session, enrollment, utc("2024-02-07T23:59:59Z"))
     at_start = cancellation_quote(session, enrollment, utc("2024-02-08T00:00:00Z"))
 
-    assert before_start.refund == Money(189_700)
-    assert before_start.kept == Money(10_000)
-    assert at_start.refund == Money(0)
+    assert before_start.refund == Money(189_700, "USD")
+    assert before_start.kept == Money(10_000, "USD")
+    assert at_start.refund == Money(0, "USD")
 
 
 def test_refunds_never_exceed_what_each_payment_can_give_back(session):
@@ -269,14 +270,14 @@ def test_finance_records_a_bank_transfer_and_full_payment_marks_paid(app, sessio
         record_offline_payment(session, enrollment, amount=Money(189_700, "EUR"), reference="x",
                                actor="staff:finance", now=NOW)
     session.rollback()
-    record_offline_payment(session, enrollment, amount=Money(100_000), reference="TRF-1",
+    record_offline_payment(session, enrollment, amount=Money(100_000, "USD"), reference="TRF-1",
                            actor="staff:finance", now=NOW)
-    record_offline_payment(session, enrollment, amount=Money(89_700), reference="TRF-2",
+    record_offline_payment(session, enrollment, amount=Money(89_700, "USD"), reference="TRF-2",
                            actor="staff:finance", now=NOW)
     session.commit()
 
     assert session.get(Enrollment, enrollment.id).state == "paid"
-    assert balance(session, enrollment) == Money(0)
+    assert balance(session, enrollment) == Money(0, "USD")
     assert session.scalar(select(func.count()).select_from(LedgerEntry)
                           .where(LedgerEntry.kind == "payment")) == 3
 
@@ -285,11 +286,11 @@ def test_the_rebate_rounding_rule_at_half_a_cent():
     seed = make_cohort.__wrapped__ if hasattr(make_cohort, "__wrapped__") else None
     assert seed is None
     cohort = Cohort(price_cents=199_700, currency="USD", rebate_rule={"basis_points": 2500})
-    assert rebate_amount(cohort) == Money(49_925)
+    assert rebate_amount(cohort) == Money(49_925, "USD")
     cohort.price_cents = 2  # 25 % of 2 cents is half a cent: rounds away from zero
-    assert rebate_amount(cohort) == Money(1)
+    assert rebate_amount(cohort) == Money(1, "USD")
     cohort.price_cents = 199_701  # 49,925.25 cents rounds down
-    assert rebate_amount(cohort) == Money(49_925)
+    assert rebate_amount(cohort) == Money(49_925, "USD")
 
 
 def test_a_refund_made_in_the_stripe_dashboard_is_noted_from_charge_refunded(

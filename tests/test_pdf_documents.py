@@ -226,12 +226,13 @@ def test_a_paid_invoice_says_so_and_owes_nothing(session):
 def test_a_credit_note_refers_to_the_invoice_it_corrects(session):
     enrollment, invoice = _australian_invoice(session)
     note = issue_document(session, enrollment, kind="credit_note", now=NOW, refers_to=invoice,
-                          reason="rebate", lines=[("Rebate: 25 % of the fee", Money(49_925))],
+                          reason="rebate",
+                          lines=[("Rebate: 25 % of the fee", Money(49_925, "USD"))],
                           note=REBATE_NOTE)
     post(session, enrollment, kind="credit", cents=-49_925, now=NOW, document_id=note.id,
          description="Rebate")
 
-    text = _text(render_document_pdf(note, amount_paid=Money(0),
+    text = _text(render_document_pdf(note, amount_paid=Money(0, "USD"),
                                      balance_due=balance(session, enrollment)))
 
     assert "Credit note CN-2024-0001" in text
@@ -251,8 +252,8 @@ def test_a_receipt_has_its_own_title_and_no_payment_instructions(session):
     receipt = issue_document(session, enrollment, kind="receipt", now=NOW,
                              lines=[("Deposit, bank transfer BANK-1", cohort.deposit)])
 
-    text = _text(render_document_pdf(receipt, amount_paid=Money(10_000),
-                                     balance_due=Money(0)))
+    text = _text(render_document_pdf(receipt, amount_paid=Money(10_000, "USD"),
+                                     balance_due=Money(0, "USD")))
 
     assert "Receipt R-2024-0001" in text and "RECEIVED FROM Ada Lovelace" in text
     assert "Analytical Engines Ltd" in text
@@ -264,7 +265,7 @@ def test_a_long_invoice_runs_over_pages_numbered_n_of_m(session):
     cohort = make_cohort(session, state="closed")
     enrollment, _ = _offline_registered(session, cohort)
     invoice = _invoice(session, enrollment, lines=[
-        (f"Session materials, part {n}", Money(1_000)) for n in range(1, 61)])
+        (f"Session materials, part {n}", Money(1_000, "USD")) for n in range(1, 61)])
 
     pdf = _render(session, invoice)
 
@@ -294,9 +295,10 @@ def test_unknown_paper_and_foreign_currency_amounts_are_refused(session):
     _, invoice = _australian_invoice(session)
 
     with pytest.raises(ValueError, match="paper must be one of A4, Letter"):
-        render_document_pdf(invoice, paper="A3", amount_paid=Money(0), balance_due=Money(0))
+        render_document_pdf(invoice, paper="A3", amount_paid=Money(0, "USD"),
+                            balance_due=Money(0, "USD"))
     with pytest.raises(CurrencyMismatch):
-        render_document_pdf(invoice, amount_paid=Money(0, "EUR"), balance_due=Money(0))
+        render_document_pdf(invoice, amount_paid=Money(0, "EUR"), balance_due=Money(0, "USD"))
 
 
 # -- people's text is text; nothing but our own assets is ever fetched -----------------------
@@ -328,7 +330,7 @@ def test_markup_and_urls_in_buyer_data_render_as_text_and_nothing_is_fetched(ses
     _, invoice = _australian_invoice(
         session, name=ESCAPED_NAME, organisation=URL_IN_DATA, address=STYLE_IN_ADDRESS)
 
-    html = render_document_html(invoice, amount_paid=Money(0), balance_due=invoice.total)
+    html = render_document_html(invoice, amount_paid=Money(0, "USD"), balance_due=invoice.total)
     pdf = _render(session, invoice)
 
     assert ESCAPED_NAME not in html and "<style>" not in html

@@ -222,7 +222,7 @@ def test_every_page_mail_document_and_calendar_speaks_the_cohorts_zone_and_curre
     session.commit()
     page("status after the cohort is cancelled", f"/a/{ada.status_token}", money=True)
 
-    # Every e-mail kind: those the story sent, and the two it cannot reach rendered the same way.
+    # Every e-mail kind: those the story sent, and those it cannot reach rendered the same way.
     mails = session.scalars(select(OutboxMessage).where(
         OutboxMessage.enrollment_id.in_([e.id for e in cohort.enrollments]))).all()
     deposit = session.scalars(select(Payment).where(Payment.enrollment_id == ada.id)).first()
@@ -231,6 +231,11 @@ def test_every_page_mail_document_and_calendar_speaks_the_cohorts_zone_and_curre
                                 person=fay.person, payment=deposit,
                                 status_url=status_url(fay.status_token))
     rendered["late_deposit_refunded"] = f"{subject}\n{body}"
+    subject, body = render_mail("overpayment_returned", enrollment=ada, cohort=cohort,
+                                person=ada.person, payment=deposit, receipt=None,
+                                excess=deposit.amount, balance=Money(0, cohort.currency),
+                                status_url=status_url(ada.status_token))
+    rendered["overpayment_returned"] = f"{subject}\n{body}"
     if cohort.rebate_rule:
         amount = Money(49_925, cohort.currency)
         subject, body = render_mail("rebate_issued", cohort=cohort, person=ada.person,
@@ -244,7 +249,8 @@ def test_every_page_mail_document_and_calendar_speaks_the_cohorts_zone_and_curre
     with_zone = {"application_received", "application_repeated", "enrollment_accepted",
                  "enrollment_lapsed", "invoice_issued"}
     with_money = {"enrollment_accepted", "payment_receipt", "invoice_issued",
-                  "enrollment_cancelled", "late_deposit_refunded", "rebate_issued"}
+                  "enrollment_cancelled", "late_deposit_refunded", "overpayment_returned",
+                  "rebate_issued"}
     for kind, text in rendered.items():
         texts.append((f"e-mail {kind}", text,
                       {"zone": kind in with_zone, "money": kind in with_money}))
