@@ -71,7 +71,7 @@ def _cancelled_with_a_manual_refund(session) -> tuple[int, int]:
     offline_deposit(session, enrollment)
     confirm_cohort(session, session.get(Cohort, cohort.id), actor="staff:x",
                    now=utc("2024-01-20T18:00:00Z"), due_days=14)
-    payment = record_offline_payment(session, enrollment, amount=Money(189_700),
+    payment = record_offline_payment(session, enrollment, amount=Money(189_700, "USD"),
                                      reference="BANK-9", actor="staff:x",
                                      now=utc("2024-01-21T18:00:00Z"))
     when = utc("2024-01-22T18:00:00Z")
