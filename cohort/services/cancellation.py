@@ -89,7 +89,8 @@ def _close_account(session: Session, enrollment: Enrollment, refund_cents: int, 
     refers_to = document_to_correct(session, enrollment)
     note = issue_document(session, enrollment, kind="credit_note", now=now, refers_to=refers_to,
                           reason=reason, lines=[(words, Money(credit, enrollment.cohort.currency))],
-                          note=f"Refunded: {Money(refund_cents, enrollment.cohort.currency)}.")
+                          note=(f"Refunded: {Money(refund_cents, enrollment.cohort.currency)}."
+                                if refund_cents else "Nothing was refunded."))
     post(session, enrollment, kind="credit", cents=-credit, now=now, document_id=note.id,
          description=f"Credit note {note.display_number}: {words}")
     for refund in refunds:

@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from cohort.models import AuditRecord, Document, Enrollment, LedgerEntry, Payment, Registration
+from cohort.models import (
+    AuditRecord,
+    Document,
+    Enrollment,
+    LedgerEntry,
+    Payment,
+    Refund,
+    Registration,
+)
 from cohort.money import Money
 from cohort.services.ledger import balance, statement
 from cohort.services.registration import registration_of
@@ -27,8 +35,22 @@ class NextStep:
     deadline_label: str = ""
 
 
-def next_step(enrollment: Enrollment, now: datetime) -> NextStep:
-    """The next step for the applicant in their current state."""
+def _owed_step(money: Account, now: datetime) -> NextStep:
+    """What is still owed, and by when (the latest invoice's due date)."""
+    due = max((d.due_at for d in money.documents if d.kind == "invoice" and d.due_at),
+              default=None)
+    if due is None:
+        return NextStep(f"Pay the {money.balance} you owe.")
+    if due < now:
+        return NextStep(f"Pay the {money.balance} you owe: it is overdue.", due, "It was due")
+    return NextStep(f"Pay the {money.balance} you owe.", due, "Pay by")
+
+
+def next_step(enrollment: Enrollment, now: datetime, money: Account | None = None) -> NextStep:
+    """The next step for the applicant in their current state (and what they owe, if given)."""
+    if money is not None and money.balance.cents > 0 and enrollment.state in (
+            EnrollmentMachine.states_that("holds_seat")):
+        return _owed_step(money, now)
     cohort = enrollment.cohort
     deposit = cohort.deposit.format_short()
     remainder = cohort.remainder.format()
@@ -75,6 +97,13 @@ class Account:
     documents: list[Document]
     registration: Registration | None
     pending_payment: Payment | None
+    rebate_refunded: Money | None = None  # of the rebate's credit note, once issued
+
+    @property
+    def rebate_note(self) -> Document | None:
+        """The rebate's credit note, once issued."""
+        return next((d for d in self.documents if d.kind == "credit_note"
+                     and d.reason == "rebate"), None)
 
 
 def account(session: Session, enrollment: Enrollment) -> Account:
@@ -85,8 +114,14 @@ def account(session: Session, enrollment: Enrollment) -> Account:
         select(Payment).where(Payment.enrollment_id == enrollment.id,
                               Payment.status == "pending", Payment.method == "card")
         .order_by(Payment.id.desc())).first()
-    return Account(statement(session, enrollment), balance(session, enrollment), documents,
-                   registration_of(session, enrollment), pending)
+    money = Account(statement(session, enrollment), balance(session, enrollment), documents,
+                    registration_of(session, enrollment), pending)
+    note = money.rebate_note
+    if note is None:
+        return money
+    refunded = session.scalar(select(func.coalesce(func.sum(Refund.amount_cents), 0))
+                              .where(Refund.document_id == note.id, Refund.status != "failed"))
+    return replace(money, rebate_refunded=Money(int(refunded), note.currency))
 
 
 def history(session: Session, enrollment: Enrollment) -> list[AuditRecord]:

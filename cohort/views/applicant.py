@@ -36,16 +36,17 @@ def status(token: str) -> str:
     enrollment = enrollment_or_404(token)
     moment = now()
     cohort = enrollment.cohort
+    money = account(db.session, enrollment)
     return render_template(
         "applicant/status.html", enrollment=enrollment, cohort=cohort, answers=enrollment.answers,
-        state_label=STATE_LABELS[enrollment.state], step=next_step(enrollment, moment),
+        state_label=STATE_LABELS[enrollment.state], step=next_step(enrollment, moment, money),
         meetings=viewer_schedule(meeting_spans(cohort), enrollment.time_zone),
         history=history(db.session, enrollment), token=token,
         can_withdraw=enrollment.state in EnrollmentMachine.sources("withdraw"),
         can_cancel=enrollment.state in EnrollmentMachine.sources("cancel"),
         can_register=enrollment.state in EnrollmentMachine.sources("register"),
         balance_payable=enrollment.state in EnrollmentMachine.states_that("balance_payable"),
-        money=account(db.session, enrollment),
+        money=money,
         withdraw_form=WithdrawForm(),
         labels={"role": ROLES, "organisation_size": ORGANISATION_SIZES, "sector": SECTORS,
                 "sociocracy_stage": SOCIOCRACY_STAGES, "prerequisite": PREREQUISITES},

@@ -190,7 +190,9 @@ def cancel(token: str) -> Response | str | tuple[str, int]:
                           gateway=gateway, actor=f"applicant:{enrollment.person.email_normalized}",
                           now=moment)
         db.session.commit()
-        flash(f"Your registration is cancelled. {quote.refund} is on its way back to you.",
+        flash(f"Your registration is cancelled. {quote.refund} is on its way back to you."
+              if quote.refund.cents else
+              "Your registration is cancelled. Nothing is refunded, as the policy says.",
               "success")
         return redirect(url_for("applicant.status", token=token))
     form.quoted_cents.data = str(quote.refund.cents)
