@@ -9,8 +9,7 @@ from flask import Flask
 from cohort.countries import country_name
 from cohort.money import Money
 from cohort.schedule import duration_words, format_deadline, format_instant, local, long_date
-from cohort.services.status import STATE_LABELS
-from workflows import CohortMachine
+from workflows import CohortMachine, EnrollmentMachine
 
 
 def _money(cents: int, currency: str) -> str:
@@ -34,6 +33,8 @@ def _percent_bp(basis_points: int) -> str:
     return f"{whole}%" if not rest else f"{whole}.{rest:02d}".rstrip("0") + "%"
 
 
+# State names as people read them: the machines' own state names, defined once there.
+ENROLLMENT_STATE_LABELS = EnrollmentMachine.labels()
 COHORT_STATE_LABELS = CohortMachine.labels()
 
 
@@ -49,7 +50,7 @@ def init_app(app: Flask) -> None:
         country=country_name,
         date_in=_date_in,
         percent_bp=_percent_bp,
-        enrollment_state=lambda state: STATE_LABELS.get(state, state),
+        enrollment_state=lambda state: ENROLLMENT_STATE_LABELS.get(state, state),
         cohort_state=lambda state: COHORT_STATE_LABELS.get(state, state),
     )
     app.jinja_env.trim_blocks = True

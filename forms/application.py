@@ -14,9 +14,9 @@ from wtforms.validators import (
     ValidationError,
 )
 
+from cohort.addresses import address_key
 from cohort.countries import is_country
 from cohort.schedule import is_zone
-from cohort.services.applications import normalize_email
 from forms.base import CohortForm, strip_text
 from forms.choices import (
     ORGANISATION_SIZES,
@@ -104,7 +104,7 @@ class ApplicationForm(CohortForm):
 
     def validate_email(self, field: EmailField) -> None:
         """The address as we store it (normalised) must fit too."""
-        if len(normalize_email(field.data or "")) > 254:
+        if len(address_key(field.data or "")) > 254:
             raise ValidationError("Please keep this under 254 characters.")
 
     def validate_role_title(self, field: StringField) -> None:

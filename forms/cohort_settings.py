@@ -10,9 +10,9 @@ from zoneinfo import ZoneInfo
 from wtforms import DateTimeLocalField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, ValidationError
 
+from cohort.cohort_terms import REFUND_RULES, CohortSettings
 from cohort.countries import is_country
 from cohort.schedule import Region, ZoneLabel, is_zone, zone_city
-from cohort.services.cohort_settings import REFUND_RULES, CohortSettings
 from forms.base import CohortForm
 from forms.numbers import WholeNumberField, parse_basis_points, parse_cents
 from forms.option_lists import options

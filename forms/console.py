@@ -19,13 +19,14 @@ from wtforms.validators import (
     Regexp,
 )
 
-from cohort.models.review import RECOMMENDATIONS
-from cohort.services.decisions import DECISIONS
 from forms.base import CohortForm
 from forms.numbers import WholeNumberField
 from forms.option_lists import options
+from workflows import EnrollmentMachine
 
-RECOMMENDATION_CHOICES = [("accept", "Accept"), ("waitlist", "Waitlist"), ("decline", "Decline")]
+# A recommendation is one of the decisions, with the same words.
+DECISIONS = EnrollmentMachine.decision_labels()
+RECOMMENDATION_CHOICES = list(DECISIONS.items())
 
 
 class ReviewForm(CohortForm):
@@ -34,7 +35,7 @@ class ReviewForm(CohortForm):
     recommendation = RadioField(
         "My recommendation", choices=options(RECOMMENDATION_CHOICES), validate_choice=False,
         validators=[InputRequired(message="Please choose a recommendation."),
-                    AnyOf(RECOMMENDATIONS, message="Please choose a recommendation.")])
+                    AnyOf(list(DECISIONS), message="Please choose a recommendation.")])
     note = TextAreaField("Private note (only facilitators see it)", validators=[
         Length(max=4000, message="Please keep the note under 4,000 characters.")])
 

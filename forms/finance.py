@@ -7,6 +7,7 @@ from typing import Any
 from wtforms import DateField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
+from cohort.models import DOCUMENT_KIND_LABELS
 from forms.base import CohortForm
 from forms.numbers import parse_cents
 from forms.option_lists import PrerenderedSelect, country_options, options
@@ -20,8 +21,7 @@ class DocumentFilterForm(CohortForm):
 
     cohort = SelectField("Cohort", validate_choice=False)
     kind = SelectField("Type", validate_choice=False, choices=options([
-        ("", "All types"), ("invoice", "Invoices"), ("receipt", "Receipts"),
-        ("credit_note", "Credit notes")]))
+        ("", "All types"), *((kind, f"{title}s") for kind, title in DOCUMENT_KIND_LABELS.items())]))
     status = SelectField("Status", validate_choice=False, choices=options([
         ("", "Any status"), ("paid", "Paid"), ("outstanding", "Outstanding"),
         ("overdue", "Overdue"), ("issued", "Issued (credit notes)")]))

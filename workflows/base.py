@@ -104,6 +104,11 @@ class LifecycleMachine(StateMachine):
         return {s.id: s.name for s in cls.states}  # type: ignore[attr-defined]
 
     @classmethod
+    def event_labels(cls) -> dict[str, str]:
+        """Each event's id -> its name as a button reads ('accept' -> 'Accept')."""
+        return {e.id: e.name for e in cls.events}  # type: ignore[attr-defined]
+
+    @classmethod
     def traits(cls) -> set[str]:
         """Every trait some state of the machine has."""
         return {t for s in cls.states for t in getattr(s, "traits", ())}  # type: ignore[attr-defined]

@@ -85,6 +85,15 @@ class EnrollmentMachine(LifecycleMachine):
         | participating.to(cancelled)
     )
 
+    # The facilitators' decisions (and so the recommendations a review may make).
+    decisions: ClassVar[tuple[str, ...]] = ("accept", "waitlist", "decline")
+
+    @classmethod
+    def decision_labels(cls) -> dict[str, str]:
+        """The facilitators' decisions in order, each with its label ('accept' -> 'Accept')."""
+        labels = cls.event_labels()
+        return {event: labels[event] for event in cls.decisions}
+
     # When the cohort is cancelled, each enrollment leaves by the first of these it has.
     exits_when_cohort_cancelled: ClassVar[tuple[str, ...]] = ("cancel", "decline", "withdraw")
 

@@ -29,7 +29,7 @@ from weasyprint import CSS, HTML
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
-from cohort.models import Document
+from cohort.models import DOCUMENT_KIND_LABELS, Document
 from cohort.money import CurrencyMismatch, Money
 from cohort.schedule import clock_time, local
 
@@ -41,7 +41,7 @@ STYLESHEET = ASSETS_DIR / "document.css"
 #: The default of the SELLER_LOGO setting (a path, absolute or relative to ASSETS_DIR; empty: none).
 DEFAULT_LOGO = ASSETS_DIR / "logo.svg"
 
-TITLES = {"receipt": "Receipt", "invoice": "Invoice", "credit_note": "Credit note"}
+TITLES = DOCUMENT_KIND_LABELS
 BUYER_HEADINGS = {"receipt": "Received from", "invoice": "Billed to", "credit_note": "Credited to"}
 #: Paper name → CSS `@page` size keyword.
 PAPERS = {"A4": "A4", "Letter": "letter"}

@@ -8,9 +8,9 @@ from sqlalchemy.orm import Session
 from cohort.database import read_only
 from cohort.extensions import db
 from cohort.invoices.pdf import render_document_pdf
+from cohort.invoices.status import document_amounts
 from cohort.models import Document, LedgerEntry
 from cohort.money import Money
-from cohort.services.finance import document_amounts
 
 
 def balance_at_issue(session: Session, document: Document) -> int:

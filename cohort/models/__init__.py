@@ -2,6 +2,7 @@
 
 from cohort.models.base import Base, RowImmutable
 from cohort.models.documents import (
+    DOCUMENT_KIND_LABELS,
     DOCUMENT_KINDS,
     Document,
     DocumentImmutable,
@@ -28,6 +29,7 @@ from cohort.models.worker import WorkerHeartbeat, WorkerJob
 
 __all__ = [
     "DOCUMENT_KINDS",
+    "DOCUMENT_KIND_LABELS",
     "RECOMMENDATIONS",
     "STAFF_ROLES",
     "ApplicationAnswers",

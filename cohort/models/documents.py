@@ -5,14 +5,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from cohort.models.base import Base, RowImmutable, UTCInstant, append_only
+from cohort.models.base import Base, RowImmutable, UTCInstant, append_only, one_of
 from cohort.models.enrollment import Enrollment
 from cohort.money import Money
 
-DOCUMENT_KINDS = ("receipt", "invoice", "credit_note")
+# Each kind of document and its title (on the PDF, the finance desk, the status page).
+DOCUMENT_KIND_LABELS = {"receipt": "Receipt", "invoice": "Invoice", "credit_note": "Credit note"}
+DOCUMENT_KINDS = tuple(DOCUMENT_KIND_LABELS)
 
 
 class DocumentImmutable(RowImmutable):
@@ -34,7 +36,7 @@ class Document(Base):
     __tablename__ = "documents"
     __table_args__ = (
         UniqueConstraint("series", "number"),
-        CheckConstraint("kind IN ('receipt', 'invoice', 'credit_note')", name="kind_known"),
+        one_of("kind", DOCUMENT_KINDS, name="kind_known"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

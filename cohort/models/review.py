@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from cohort.models.base import Base, UTCInstant
+from cohort.models.base import Base, UTCInstant, one_of
 from cohort.models.enrollment import Enrollment
 from cohort.models.staff import StaffUser
+from workflows import EnrollmentMachine
 
-RECOMMENDATIONS = ("accept", "waitlist", "decline")
+# A review recommends one of the facilitators' decisions.
+RECOMMENDATIONS = EnrollmentMachine.decisions
 
 
 class Review(Base):
@@ -20,8 +22,7 @@ class Review(Base):
     __tablename__ = "reviews"
     __table_args__ = (
         UniqueConstraint("enrollment_id", "reviewer_id"),
-        CheckConstraint("recommendation IN ('accept', 'waitlist', 'decline')",
-                        name="recommendation_known"),
+        one_of("recommendation", RECOMMENDATIONS, name="recommendation_known"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -7,6 +7,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from cohort.cohort_terms import REFUND_RULE_WORDS
 from cohort.invoices.issuing import document_to_correct, issue_document
 from cohort.mail.outbox import queue_mail, status_url
 from cohort.models import Cohort, Document, Enrollment
@@ -19,10 +20,6 @@ from cohort.services.locking import lock_row
 from cohort.services.refunds import execute_plan, plan_refund
 from cohort.services.transitions import change_cohort, change_enrollment
 from workflows import EnrollmentMachine
-
-RULE_WORDS = {"everything": "everything you have paid",
-              "all_but_deposit": "everything you have paid except the deposit",
-              "nothing": "nothing"}
 
 
 class QuoteChanged(ServiceError):
@@ -46,7 +43,7 @@ class CancellationQuote:
     @property
     def explanation(self) -> str:
         """The rule in words."""
-        return f"{self.period}, the policy refunds {RULE_WORDS[self.rule]}."
+        return f"{self.period}, the policy refunds {REFUND_RULE_WORDS[self.rule]}."
 
 
 def _tier(cohort: Cohort, now: datetime) -> tuple[str, str]:

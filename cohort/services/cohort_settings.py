@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -10,45 +9,17 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from cohort.cohort_terms import REFUND_RULES, CohortSettings
 from cohort.models import Cohort, Meeting
-from cohort.schedule import Region, regions_from_data, regions_to_data
+from cohort.schedule import regions_from_data, regions_to_data
 from cohort.services import ServiceError
 from cohort.services.facts import count_by_state, count_that, seats_held
-
-REFUND_RULES = {
-    "everything": "Everything paid",
-    "all_but_deposit": "Everything but the deposit",
-    "nothing": "Nothing",
-}
 
 
 class SettingsRefused(ServiceError):
     """The new settings contradict each other or what has already happened."""
 
     status_code = 422
-
-
-@dataclass(frozen=True)
-class CohortSettings:
-    """Everything an admin may change on a cohort (instants are aware UTC)."""
-
-    title: str
-    capacity: int
-    minimum_participants: int
-    price_cents: int
-    deposit_cents: int
-    applications_close_at: datetime
-    cancellation_deadline_at: datetime
-    registration_deadline_at: datetime
-    meeting_starts: tuple[datetime, ...]
-    meeting_minutes: int
-    policy_text: str
-    refund_before_deadline: str
-    refund_before_start: str
-    refund_after_start: str
-    rebate_countries: tuple[str, ...]
-    rebate_basis_points: int
-    regions: tuple[Region, ...]
 
 
 class AddressTaken(SettingsRefused):

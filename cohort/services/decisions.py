@@ -21,7 +21,7 @@ from cohort.services.transitions import (
 )
 from workflows import EnrollmentMachine
 
-DECISIONS = {"accept": "Accept", "waitlist": "Waitlist", "decline": "Decline"}
+DECISIONS = EnrollmentMachine.decision_labels()
 MAX_BATCH = 200
 
 

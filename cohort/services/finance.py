@@ -11,15 +11,23 @@ from sqlalchemy import ColumnElement, Select, and_, case, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from cohort.invoices.issuing import document_to_correct, issue_document
-from cohort.models import Cohort, Document, Enrollment, LedgerEntry, Payment, Refund
+from cohort.invoices.status import STATUSES, DocumentRow, document_amounts
+from cohort.models import (
+    DOCUMENT_KIND_LABELS,
+    Cohort,
+    Document,
+    Enrollment,
+    LedgerEntry,
+    Payment,
+    Refund,
+)
 from cohort.money import Money
 from cohort.payments.gateway import PaymentProviderError, StripeGateway
 from cohort.services import ServiceError
 from cohort.services.ledger import balance, post
 from cohort.services.locking import lock_row
 
-KIND_LABELS = {"receipt": "Receipt", "invoice": "Invoice", "credit_note": "Credit note"}
-STATUSES = ("paid", "outstanding", "overdue", "issued")
+KIND_LABELS = DOCUMENT_KIND_LABELS
 PER_PAGE = 100
 
 
@@ -33,17 +41,6 @@ class DocumentFilter:
     issued_from: datetime | None = None
     issued_to: datetime | None = None
     country: str = ""
-
-
-@dataclass(frozen=True)
-class DocumentRow:
-    """A document with what finance needs beside it."""
-
-    document: Document
-    status: str
-    paid: Money
-    balance_due: Money
-    stripe_ids: str
 
 
 @dataclass
@@ -89,21 +86,6 @@ def _stripe_ids(session: Session, documents: list[Document]) -> dict[int, list[s
                 .order_by(Refund.id)):
             ids[document_id].append(refund_id)
     return ids
-
-
-def document_amounts(document: Document, balance_cents: int, now: datetime) -> tuple[str, int,
-                                                                                       int]:
-    """(status, paid cents, balance due cents) of a document given its enrollment's balance."""
-    if document.kind == "receipt":
-        return "paid", document.total_cents, 0
-    if document.kind == "credit_note":
-        return "issued", 0, 0
-    due = min(max(balance_cents, 0), document.total_cents)
-    paid = document.total_cents - due
-    if due == 0:
-        return "paid", paid, 0
-    overdue = document.due_at is not None and document.due_at < now
-    return ("overdue" if overdue else "outstanding"), paid, due
 
 
 def _status_sql(balance_cents: ColumnElement[int], now: datetime) -> ColumnElement[str]:

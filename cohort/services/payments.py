@@ -126,6 +126,18 @@ def record_card_payment(session: Session, intent_id: str, amount: int, currency:
     return payment
 
 
+def check_card_payment(session: Session, payment: Payment, gateway: StripeGateway,
+                       now: datetime) -> str:
+    """Back from Stripe.js: ask Stripe (never the browser), record a success once; the status."""
+    if payment.status == "pending" and payment.stripe_payment_intent_id:
+        intent = gateway.retrieve_intent(payment.stripe_payment_intent_id)
+        if intent.status == "succeeded":
+            recorded = record_card_payment(session, intent.id, intent.amount, intent.currency,
+                                           gateway, now)
+            return recorded.status if recorded is not None else payment.status
+    return payment.status
+
+
 def _succeed(session: Session, enrollment: Enrollment, payment: Payment,
              gateway: StripeGateway | None, now: datetime) -> None:
     """Count a payment; the caller holds the cohort's and the enrollment's locks.

@@ -25,8 +25,8 @@ from cohort.services import ServiceError
 from cohort.services.cancellation import cancel_enrollment, cancellation_quote
 from cohort.services.payments import (
     amount_due,
+    check_card_payment,
     payable_problem,
-    record_card_payment,
     start_card_payment,
 )
 from cohort.services.registration import (
@@ -151,17 +151,11 @@ def payment_done(token: str, payment_id: int) -> Response:
     payment = db.session.get(Payment, payment_id)
     if payment is None or payment.enrollment_id != enrollment.id:
         abort(404)
-    if payment.status == "pending" and payment.stripe_payment_intent_id:
-        gateway = stripe_gateway()
-        intent = gateway.retrieve_intent(payment.stripe_payment_intent_id)
-        if intent.status == "succeeded":
-            record_card_payment(db.session, intent.id, intent.amount, intent.currency, gateway,
-                                now())
-            db.session.commit()
-    flash("Thank you: your payment is confirmed." if payment.status == "succeeded" else
+    status = check_card_payment(db.session, payment, stripe_gateway(), now())
+    db.session.commit()
+    flash("Thank you: your payment is confirmed." if status == "succeeded" else
           "Your payment is processing; this page updates once Stripe confirms it.", "success")
-    return jsonify(status=payment.status,
-                   next_url=url_for("applicant.status", token=token))
+    return jsonify(status=status, next_url=url_for("applicant.status", token=token))
 
 
 @bp.get("/<token>/documents/<int:document_id>.pdf")
