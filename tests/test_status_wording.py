@@ -64,7 +64,7 @@ def test_a_participant_who_has_paid_is_all_set(app, client, session):
     from cohort.money import Money
     from cohort.services.payments import record_offline_payment
 
-    record_offline_payment(session, enrollment, amount=Money(189_700), reference="B",
+    record_offline_payment(session, enrollment, amount=Money(189_700, "USD"), reference="B",
                            actor="staff:x", now=CONFIRMED)
     session.commit()
 
