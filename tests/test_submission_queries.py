@@ -54,11 +54,11 @@ def test_an_application_takes_ten_statements_and_its_form_one(client, session):
     assert session.scalar(select(func.count()).select_from(OutboxMessage)) == 1
 
 
-def test_the_cohort_page_loads_in_three_statements(client, session):
+def test_the_cohort_page_loads_in_two_statements(client, session):
     cohort = make_cohort(session)
     session.commit()
     slug = cohort.slug
     statements, response = _statements(session, lambda: client.get(f"/cohorts/{slug}"))
     assert response.status_code == 200
-    # Cohort + program + facilitators; its meetings; the seats taken.
-    assert len(statements) == 3, "\n".join(statements)
+    # Cohort + program + facilitators + meetings; the seats taken.
+    assert len(statements) == 2, "\n".join(statements)

@@ -42,12 +42,12 @@ def listed_cohorts(session: Session, now: datetime) -> list[Cohort]:
 
 def cohort_by_slug(session: Session, slug: str, *, with_meetings: bool = False) -> Cohort | None:
     """A published cohort by its slug, with its program and facilitators (every public page and
-    the confirmation e-mail show them) in the same statement, and its meetings if asked."""
+    the confirmation e-mail show them), and its meetings if asked, in one statement."""
     stmt = (select(Cohort)
             .where(Cohort.slug == slug, Cohort.state.in_(CohortMachine.states_that("public")))
             .options(joinedload(Cohort.program).joinedload(Program.facilitators)))
-    if with_meetings:
-        stmt = stmt.options(selectinload(Cohort.meetings))
+    if with_meetings:  # a dozen rows at most: joined into the same statement too
+        stmt = stmt.options(joinedload(Cohort.meetings))
     return session.scalars(stmt).unique().one_or_none()
 
 

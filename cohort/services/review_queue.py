@@ -95,9 +95,16 @@ def _with_details(stmt: Select[tuple[Enrollment]], *, paged: bool) -> Select[tup
     # A fixed number of statements however many rows: the joins already made carry the person
     # and answers; reviews (with reviewers) come in one more statement: for a page, by the ids
     # of its rows (one IN list of at most PER_PAGE), for everything, by repeating the query.
-    reviews = selectinload if paged else subqueryload
+    # A page shows a few columns of the person and the answers; the long answers stay unread.
+    if paged:
+        return stmt.options(
+            contains_eager(Enrollment.person).load_only(Person.name),
+            contains_eager(Enrollment.answers).load_only(
+                ApplicationAnswers.organisation, ApplicationAnswers.role,
+                ApplicationAnswers.role_title),
+            selectinload(Enrollment.reviews).joinedload(Review.reviewer))
     return stmt.options(contains_eager(Enrollment.person), contains_eager(Enrollment.answers),
-                        reviews(Enrollment.reviews).joinedload(Review.reviewer))
+                        subqueryload(Enrollment.reviews).joinedload(Review.reviewer))
 
 
 def _known_total(wanted: QueueFilter, summary: QueueSummary | None) -> int | None:
