@@ -12,7 +12,7 @@ from typing import Any
 
 from flask import Request
 
-from cohort.services import ServiceError
+from cohort.errors import ServiceError
 
 # Strings may contain brackets; they are removed before the brackets are counted.
 JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.S)

@@ -8,7 +8,7 @@ from typing import Any
 import stripe
 from flask import current_app
 
-from cohort.services import ServiceError
+from cohort.errors import ServiceError
 
 
 class PaymentProviderError(ServiceError):

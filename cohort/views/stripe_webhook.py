@@ -8,8 +8,8 @@ from sqlalchemy.exc import OperationalError
 
 from cohort.clock import now
 from cohort.extensions import csrf, db
-from cohort.payments.webhooks import handle_event, parse_event
 from cohort.services import ServiceError
+from cohort.services.stripe_events import handle_event, parse_event
 
 bp = Blueprint("stripe_webhook", __name__)
 
