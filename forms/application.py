@@ -74,8 +74,8 @@ class ApplicationForm(CohortForm):
                         validators=[_chosen("for profit or not for profit"),
                                     _one_of(SECTORS, "for profit or not for profit")])
     sociocracy_stage = RadioField(
-        "How far along is your organisation with sociocracy?", choices=options(SOCIOCRACY_STAGES),
-        validate_choice=False,
+        "How far along is your organisation with the practice this program is about?",
+        choices=options(SOCIOCRACY_STAGES), validate_choice=False,
         validators=[_chosen("how far along you are"),
                     _one_of(SOCIOCRACY_STAGES, "how far along you are")])
     prerequisite = RadioField(

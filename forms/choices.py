@@ -22,8 +22,8 @@ SOCIOCRACY_STAGES = [
     ("mature", "Further along: more than three years in"),
 ]
 PREREQUISITES = [
-    ("taken", "I have taken TSCG’s Foundations of Sociocracy"),
-    ("in_progress", "I am taking TSCG’s Foundations of Sociocracy now"),
+    ("taken", "I have taken the prerequisite training named above"),
+    ("in_progress", "I am taking the prerequisite training now"),
     ("equivalent", "I have equivalent training (please describe it)"),
 ]
 

@@ -45,7 +45,8 @@ SPEAKS = {
     "seed": {"zone": ("USA Pacific Time", "PST", "PDT"), "money": ("$", "USD"), "never": ()},
     "berlin": {"zone": ("CET", "CEST", "Berlin", "Central European Time"),
                "money": ("€", "EUR"),
-               "never": ("Pacific", "PST", "PDT", "$", "USD", "rebate", "Rebate", "REBATE")},
+               "never": ("Pacific", "PST", "PDT", "$", "USD", "rebate", "Rebate", "REBATE",
+                         "TSCG", "with sociocracy")},
 }
 APPLICANT = {"seed": ("US", "America/Los_Angeles"), "berlin": ("DE", BERLIN)}
 

@@ -20,7 +20,7 @@ from forms.choices import (
 
 COLUMNS = [
     "id", "state", "submitted (cohort time)", "name", "e-mail", "organisation", "role", "title",
-    "organisation size", "sector", "sociocracy", "prerequisite", "prerequisite details",
+    "organisation size", "sector", "how far along", "prerequisite", "prerequisite details",
     "hopes to bring", "hopes to gain", "country", "time zone", "reviews",
 ]
 
