@@ -7,6 +7,7 @@ from datetime import datetime
 from flask import Flask
 
 from cohort.countries import country_name
+from cohort.models import DOCUMENT_KIND_LABELS
 from cohort.money import Money
 from cohort.schedule import duration_words, format_deadline, format_instant, local, long_date
 from workflows import CohortMachine, EnrollmentMachine
@@ -52,6 +53,7 @@ def init_app(app: Flask) -> None:
         percent_bp=_percent_bp,
         enrollment_state=lambda state: ENROLLMENT_STATE_LABELS.get(state, state),
         cohort_state=lambda state: COHORT_STATE_LABELS.get(state, state),
+        document_kind=lambda kind: DOCUMENT_KIND_LABELS.get(kind, kind),
     )
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True

@@ -81,3 +81,31 @@ def test_withdrawing_twice_is_a_clear_refusal_not_an_error(client, session):
 
     assert response.status_code == 409
     assert "cannot withdraw an application that is withdrawn" in response.get_data(as_text=True)
+
+
+def test_history_and_documents_use_the_words_people_read_not_ids(client, session):
+    """State and document-kind labels come from one vocabulary (the machine, the models)."""
+    from cohort.invoices.issuing import issue_document
+    from cohort.money import Money
+    from cohort.services.ledger import post
+    from cohort.services.transitions import change_enrollment
+    from tests.factories import utc
+
+    cohort = make_cohort(session)
+    enrollment = make_enrollment(session, cohort)
+    session.commit()
+    change_enrollment(session, enrollment.id, "waitlist", actor="staff:x",
+                      now=utc("2024-01-08T18:00:00Z"))
+    note = issue_document(session, enrollment, kind="credit_note",
+                          now=utc("2024-01-08T18:00:00Z"),
+                          lines=[("Goodwill", Money(1_000, cohort.currency))])
+    post(session, enrollment, kind="credit", cents=-1_000, description="Goodwill",
+         now=utc("2024-01-08T18:00:00Z"), document_id=note.id)
+    session.commit()
+
+    page = client.get(f"/a/{enrollment.status_token}").get_data(as_text=True)
+
+    assert ": On the waitlist</li>" in page
+    assert ": waitlisted</li>" not in page
+    assert "— Credit note —" in page
+    assert "credit_note" not in page
