@@ -212,3 +212,27 @@ def test_index_orders_open_cohorts_by_first_meeting(client, seeded):
     assert html.index(f'href="/cohorts/{SEED_SLUG}"') < html.index(
         f'href="/cohorts/{upcoming.slug}"')
     assert "Not taking applications" not in page_text(html)
+
+
+def test_the_invented_berlin_program_has_its_own_zone_currency_seats_and_no_rebate(seeded):
+    berlin = cohort_by_slug(seeded, "berlin-2024")
+    assert (berlin.time_zone, berlin.currency, berlin.capacity) == ("Europe/Berlin", "EUR", 12)
+    assert (berlin.price_cents, berlin.deposit_cents) == (120_000, 30_000)
+    assert berlin.rebate_rule is None
+    assert berlin.applications_close_at == datetime(2024, 2, 15, 23, 0, tzinfo=UTC)
+    starts = [m.starts_at.astimezone(ZoneInfo("Europe/Berlin")) for m in berlin.meetings]
+    assert {(s.strftime("%A"), s.time()) for s in starts} == {("Tuesday", time(18, 0))}
+    assert berlin.program.slug != cohort_by_slug(seeded, SEED_SLUG).program.slug
+
+
+def test_the_berlin_page_says_it_is_demo_data_and_shows_a_visitors_zone_beside_berlins(
+        client, seeded):
+    nodes = text_nodes(client.get("/cohorts/berlin-2024?tz=Asia/Tokyo").get_data(as_text=True))
+    text = " ".join(nodes)
+
+    assert "Demo data, invented to show a second program" in text
+    assert "Central European Time (Europe/Berlin)" in nodes and "Your time (Asia/Tokyo)" in nodes
+    assert "Thursday, February 15, 2024, midnight CET (end of the day)" in text
+    assert "Friday, February 16, 2024, 8:00 am JST" in text
+    assert "Dates and times – Europe – four Tuesdays" in nodes
+    assert "Price €1,200 EUR" in text and "Rebate" not in text
