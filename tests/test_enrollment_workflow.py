@@ -108,6 +108,8 @@ def test_state_traits_name_the_states_they_mean():
     assert EnrollmentMachine.states_that("deposit_paid") == (
         "registered", "invoiced", "paid", "participating")
     assert EnrollmentMachine.states_that("balance_payable") == ("invoiced", "participating")
+    assert EnrollmentMachine.states_that("takes_bank_transfer") == (
+        "invoiced", "paid", "participating")
     assert EnrollmentMachine.states_that("rebate_due") == (
         "registered", "invoiced", "paid", "participating", "completed")
     with pytest.raises(KeyError):

@@ -10,10 +10,12 @@ from workflows.base import ALLOWED, LifecycleMachine, Stage, Verdict, refuse, ut
 from workflows.cohort import CohortMachine
 
 # What a state means elsewhere: who holds a seat, who paid the deposit, who may owe the balance,
-# who is owed the rebate once the cohort starts.
+# whose bank transfer finance records (a late one, once paid, is recorded and sent back), who is
+# owed the rebate once the cohort starts.
 SEAT = "holds_seat"
 DEPOSIT = "deposit_paid"
 BALANCE = "balance_payable"
+TRANSFER = "takes_bank_transfer"
 REBATE = "rebate_due"
 
 
@@ -54,9 +56,9 @@ class EnrollmentMachine(LifecycleMachine):
     waitlisted = Stage("On the waitlist")
     accepted = Stage("Accepted", traits={SEAT})
     registered = Stage("Registered", traits={SEAT, DEPOSIT, REBATE})
-    invoiced = Stage("Invoice sent", traits={SEAT, DEPOSIT, BALANCE, REBATE})
-    paid = Stage("Paid in full", traits={SEAT, DEPOSIT, REBATE})
-    participating = Stage("Participating", traits={SEAT, DEPOSIT, BALANCE, REBATE})
+    invoiced = Stage("Invoice sent", traits={SEAT, DEPOSIT, BALANCE, TRANSFER, REBATE})
+    paid = Stage("Paid in full", traits={SEAT, DEPOSIT, TRANSFER, REBATE})
+    participating = Stage("Participating", traits={SEAT, DEPOSIT, BALANCE, TRANSFER, REBATE})
     completed = Stage("Completed", final=True, traits={REBATE})
     declined = Stage("Not accepted", final=True)
     withdrawn = Stage("Withdrawn", final=True)

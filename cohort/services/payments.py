@@ -22,7 +22,7 @@ from cohort.services.transitions import change_enrollment
 from workflows import EnrollmentMachine
 
 # A bank transfer may still arrive once the invoice is paid: it is recorded and sent back.
-TRANSFER_STATES = (*EnrollmentMachine.states_that("balance_payable"), "paid")
+TRANSFER_STATES = EnrollmentMachine.states_that("takes_bank_transfer")
 log = logging.getLogger(__name__)
 
 
