@@ -122,9 +122,12 @@ def load_config(instance_path: str, env: Mapping[str, str] | None = None) -> dic
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_SECURE": not development,
-        "LOGIN_FAILURES_PER_ACCOUNT": _count(env, "LOGIN_FAILURES_PER_ACCOUNT", 5),
+        "LOGIN_FAILURES_PER_ACCOUNT_AND_ADDRESS": _count(
+            env, "LOGIN_FAILURES_PER_ACCOUNT_AND_ADDRESS", 5),
         "LOGIN_FAILURES_PER_ADDRESS": _count(env, "LOGIN_FAILURES_PER_ADDRESS", 20),
         "LOGIN_THROTTLE_WINDOW_MINUTES": _count(env, "LOGIN_THROTTLE_WINDOW_MINUTES", 15),
-        "WTF_CSRF_TIME_LIMIT": None,
+        # A form's token lasts a day: long enough for an application written over an evening,
+        # short enough that a token copied from an old page stops working.
+        "WTF_CSRF_TIME_LIMIT": 24 * 3600,
         "TESTING": cohort_env == "test",
     }

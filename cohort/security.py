@@ -1,5 +1,8 @@
 """Security headers on every response: a strict Content-Security-Policy and its companions.
 
+Every response of the staff, finance, sign-in, applicant and registration blueprints (pages, CSV
+exports, PDFs, errors) is also sent with `Cache-Control: private, no-store`.
+
 The policy allows only this service and the origin Stripe.js is loaded from (config
 `STRIPE_JS_URL`: https://js.stripe.com in production, localstripe's fake in development and
 tests). Pages therefore carry no inline `<script>`, no `on…=` handlers and no `style=""`
@@ -12,13 +15,17 @@ import re
 from functools import lru_cache
 from urllib.parse import urlsplit
 
-from flask import Flask, Response, current_app
+from flask import Flask, Response, current_app, request
 
 REAL_STRIPE_JS = "https://js.stripe.com"
 # Real Stripe.js frames its card fields and 3-D Secure pages and calls Stripe's API itself.
 REAL_STRIPE_FRAMES = ("https://js.stripe.com", "https://hooks.stripe.com")
 REAL_STRIPE_API = "https://api.stripe.com"
 HSTS = "max-age=31536000; includeSubDomains"
+# Pages, exports and documents about people or money: no browser or proxy may keep a copy.
+PRIVATE_BLUEPRINTS = frozenset({"staff", "staff_auth", "finance", "applicant", "registration",
+                                "dev"})
+NO_STORE = "private, no-store"
 HOST_AND_PORT = re.compile(r"[a-z0-9.-]+(:[0-9]{1,5})?|\[[0-9a-f:.]+\](:[0-9]{1,5})?")
 
 
@@ -64,6 +71,8 @@ def _secure_headers(response: Response) -> Response:
     headers["X-Frame-Options"] = "DENY"
     # Pages behind a private token set the stricter no-referrer themselves: keep theirs.
     headers.setdefault("Referrer-Policy", "same-origin")
+    if request.blueprint in PRIVATE_BLUEPRINTS:
+        headers["Cache-Control"] = NO_STORE
     if config.get("COHORT_ENV") == "production":
         headers["Strict-Transport-Security"] = HSTS
     return response

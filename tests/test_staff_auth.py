@@ -50,8 +50,9 @@ def problem(response) -> str:
 
 
 def signed_in_id(client) -> str | None:
+    """The account id the browser's session names ("7" of "7:1"), if any."""
     with client.session_transaction() as browser_session:
-        return browser_session.get("_user_id")
+        return (browser_session.get("_user_id") or "").partition(":")[0] or None
 
 
 def attempts(session) -> int:
@@ -194,26 +195,64 @@ def test_sign_in_rehashes_a_password_hashed_with_old_parameters(client, session)
 
 # --- throttling -------------------------------------------------------------------------------
 
-def test_sixth_attempt_in_fifteen_minutes_is_refused_even_with_the_right_password(app, client,
-                                                                                  session):
+def test_after_five_failures_each_attempt_waits_twice_as_long_as_the_last(app, client,
+                                                                           session):
     user = make_staff(session, role="facilitator")
     session.commit()
     for _ in range(5):
         assert sign_in(client, user.email, "a wrong guess here").status_code == 401
     blocked = sign_in(client, user.email)
     assert blocked.status_code == 429
-    assert "try again in 15 minutes" in problem(blocked)
+    assert "try again in 1 minute." in problem(blocked)
     assert signed_in_id(client) is None
     assert attempts(session) == 5  # refused before the password was looked at
 
-    set_clock(app, "2024-01-10T12:14:00-08:00")
-    still = sign_in(client, user.email)
-    assert still.status_code == 429
-    assert "try again in 1 minute." in problem(still)
+    set_clock(app, "2024-01-10T12:01:00-08:00")
+    assert sign_in(client, user.email, "a sixth guess").status_code == 401
+    assert "try again in 2 minutes." in problem(sign_in(client, user.email))
+    set_clock(app, "2024-01-10T12:03:00-08:00")
+    assert sign_in(client, user.email, "a seventh guess").status_code == 401
+    assert "try again in 4 minutes." in problem(sign_in(client, user.email))
 
-    set_clock(app, "2024-01-10T12:15:00-08:00")
+    set_clock(app, "2024-01-10T12:07:00-08:00")
     assert sign_in(client, user.email).status_code == 302
     assert signed_in_id(client) == str(user.id)
+
+
+def test_a_stranger_guessing_elsewhere_cannot_keep_the_owner_out(app, session):
+    """Facilitators' addresses are public: failures from another network slow only that one."""
+    user = make_staff(session, role="facilitator")
+    session.commit()
+    stranger = app.test_client()
+    stranger.environ_base["REMOTE_ADDR"] = "203.0.113.7"
+    for _ in range(5):
+        assert sign_in(stranger, user.email, "a wrong guess here").status_code == 401
+    assert sign_in(stranger, user.email, "yet another guess").status_code == 429
+    assert sign_in(stranger, user.email).status_code == 429  # even the right password waits
+
+    owner = app.test_client()
+    owner.environ_base["REMOTE_ADDR"] = "198.51.100.4"
+    assert sign_in(owner, user.email).status_code == 302
+    for _ in range(4):  # the owner's own typos are counted on their own pair
+        assert sign_in(owner, user.email, "my typo here").status_code == 401
+    assert sign_in(owner, user.email).status_code == 302
+
+
+def test_the_delay_never_exceeds_the_window(app, client, session):
+    user = make_staff(session, role="facilitator")
+    session.commit()
+    minute, waits, failures = 0, [], 0
+    while failures < 12:  # a patient guesser: waits exactly as told, then guesses again
+        set_clock(app, f"2024-01-10T{12 + minute // 60:02d}:{minute % 60:02d}:00-08:00")
+        response = sign_in(client, user.email, "a wrong guess here")
+        if response.status_code == 429:
+            waits.append(int(re.search(r"try again in (\d+) minute", problem(response))[1]))
+            minute += waits[-1]
+        else:
+            assert response.status_code == 401
+            failures += 1
+    assert waits[:4] == [1, 2, 4, 8]
+    assert max(waits) == 15
 
 
 def test_unknown_addresses_are_throttled_like_known_ones(client):
@@ -285,6 +324,104 @@ def test_sign_out_with_csrf_token_signs_out(client, session):
     assert response.headers["Location"] == "/staff/login"
     assert signed_in_id(client) is None
     assert "Signed in as" not in client.get("/").get_data(as_text=True)
+
+
+def _copy_session(app, client):
+    """A second browser holding a copy of `client`'s session cookie (a stolen or shared one)."""
+    copy = app.test_client()
+    cookie = client.get_cookie(app.config.get("SESSION_COOKIE_NAME", "session"))
+    copy.set_cookie(cookie.key, cookie.value)
+    return copy
+
+
+def _opens_the_console(browser) -> bool:
+    return browser.get("/staff/").status_code == 200
+
+
+def test_a_copied_session_cookie_stops_working_after_sign_out(app, client, session):
+    user = make_staff(session, role="facilitator")
+    session.commit()
+    sign_in(client, user.email)
+    copied = _copy_session(app, client)
+    assert _opens_the_console(copied)
+
+    client.post("/staff/logout", data={"csrf_token": csrf_token(client, "/")})
+
+    assert not _opens_the_console(copied)
+    assert not _opens_the_console(client)
+
+
+def test_signing_out_ends_the_sessions_of_that_account_in_every_browser(app, client, session):
+    user = make_staff(session, role="facilitator")
+    session.commit()
+    other_browser = app.test_client()
+    sign_in(other_browser, user.email)
+    sign_in(client, user.email)
+
+    client.post("/staff/logout", data={"csrf_token": csrf_token(client, "/")})
+
+    assert not _opens_the_console(other_browser)
+    sign_in(other_browser, user.email)  # signing in again works at once
+    assert _opens_the_console(other_browser)
+
+
+@pytest.mark.parametrize("command", [
+    ["users", "set-password", "{email}", "--password", "a brand new password"],
+    ["users", "deactivate", "{email}"],
+])
+def test_a_copied_session_cookie_stops_working_after_the_account_changes(
+        app, client, session, command):
+    user = make_staff(session, role="facilitator")
+    session.commit()
+    sign_in(client, user.email)
+    copied = _copy_session(app, client)
+    assert _opens_the_console(copied)
+
+    result = app.test_cli_runner().invoke(args=[part.format(email=user.email)
+                                                for part in command])
+
+    assert result.exit_code == 0, result.output
+    assert not _opens_the_console(copied)
+    assert not _opens_the_console(client)
+
+
+def test_signing_in_starts_a_new_session_with_a_new_csrf_token(app, client, session):
+    user = make_staff(session, role="facilitator")
+    session.commit()
+    token_before = csrf_token(client, "/staff/login")
+    with client.session_transaction() as before:
+        raw_before = before["csrf_token"]
+    anonymous = _copy_session(app, client)
+
+    sign_in(client, user.email)
+
+    token_after = csrf_token(client, "/")
+    with client.session_transaction() as after:
+        assert after["csrf_token"] != raw_before
+    assert token_after != token_before
+    # The token from before sign-in no longer signs anything in the new session.
+    refused = client.post("/staff/logout", data={"csrf_token": token_before})
+    assert refused.status_code == 400
+    # The session cookie from before sign-in did not become a signed-in one.
+    assert not _opens_the_console(anonymous)
+
+
+def test_csrf_tokens_expire_after_the_configured_time(app, client, session):
+    import time
+
+    assert app.config["WTF_CSRF_TIME_LIMIT"] == 24 * 3600  # long forms survive a day
+    app.config["WTF_CSRF_TIME_LIMIT"] = 1
+    user = make_staff(session, role="facilitator")
+    session.commit()
+    token = csrf_token(client, "/staff/login")
+    time.sleep(2.1)
+
+    response = client.post("/staff/login", data={"csrf_token": token, "email": user.email,
+                                                 "password": PASSWORD})
+
+    assert response.status_code == 400
+    assert "expired" in response.get_data(as_text=True)
+    assert signed_in_id(client) is None
 
 
 # --- roles ------------------------------------------------------------------------------------

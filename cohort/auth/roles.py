@@ -20,12 +20,18 @@ View = TypeVar("View", bound=Callable[..., Any])
 
 
 def load_user(user_id: str) -> StaffUser | None:
-    """Flask-Login's user loader: the active staff user kept in the session, if any."""
-    try:
-        user = db.session.get(StaffUser, int(user_id))
-    except (TypeError, ValueError):
+    """Flask-Login's user loader: the active staff user kept in the session, if any.
+
+    The session holds "id:version"; a session whose version is not the account's current one
+    (signed out elsewhere, password changed, deactivated) opens nothing.
+    """
+    account, _, version = (user_id or "").partition(":")
+    if not (account.isascii() and account.isdigit() and version.isascii() and version.isdigit()):
         return None
-    return user if user is not None and user.active else None
+    user = db.session.get(StaffUser, int(account))
+    if user is None or not user.active or user.session_version != int(version):
+        return None
+    return user
 
 
 def _plural(role: str) -> str:

@@ -130,20 +130,26 @@ def create_staff_user(session: Session, email: str, name: str, role: str, passwo
     return user
 
 
+def end_sessions(session: Session, user: StaffUser) -> None:
+    """End every session of this account (each one's next request finds itself signed out)."""
+    user.session_version += 1
+    session.flush()
+
+
 def set_password(session: Session, email: str, password: str) -> StaffUser:
-    """Give the account a new password."""
+    """Give the account a new password; every session of it ends."""
     user = _existing(session, email)
     check_password_rules(password)
     user.password_hash = hash_password(password)
-    session.flush()
+    end_sessions(session, user)
     return user
 
 
 def deactivate_staff_user(session: Session, email: str) -> StaffUser:
-    """Stop the account from signing in; its current sessions end at their next request."""
+    """Stop the account from signing in; every session of it ends at its next request."""
     user = _existing(session, email)
     user.active = False
-    session.flush()
+    end_sessions(session, user)
     return user
 
 

@@ -29,6 +29,8 @@ class StaffUser(Base):
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCInstant())
     last_login_at: Mapped[datetime | None] = mapped_column(UTCInstant(), nullable=True)
+    # Part of every session's user id: raising it ends every session (sign-out, new password).
+    session_version: Mapped[int] = mapped_column(default=1, server_default="1")
 
     @property
     def is_active(self) -> bool:
@@ -46,8 +48,8 @@ class StaffUser(Base):
         return False
 
     def get_id(self) -> str:
-        """The identifier kept in the session."""
-        return str(self.id)
+        """The identifier kept in the session: the id and the session version ("7:3")."""
+        return f"{self.id}:{self.session_version}"
 
     def has_role(self, *roles: str) -> bool:
         """True when the user holds one of `roles`; administrators hold every role."""

@@ -10,9 +10,11 @@ from cohort.services.status import enrollment_by_token
 
 
 def keep_private(response: Response) -> Response:
-    """The token is the key to these pages: never leak it in a Referer header or a cache."""
+    """The token is the key to these pages: never leak it in a Referer header.
+
+    (Nor in a cache: `cohort/security.py` sends no-store for these blueprints.)
+    """
     response.headers["Referrer-Policy"] = "no-referrer"
-    response.headers["Cache-Control"] = "private, no-store"
     return response
 
 

@@ -4,11 +4,20 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
-from flask_login import login_user, logout_user
+from flask_login import current_user, login_user, logout_user
 
-from cohort.auth.services import authenticate
+from cohort.auth.services import authenticate, end_sessions
 from cohort.clock import now
 from cohort.extensions import db
 from cohort.services import ServiceError
@@ -31,12 +40,6 @@ def safe_next(target: str | None) -> str:
     return target
 
 
-@bp.after_request
-def _not_cached(response: Response) -> Response:
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
-
-
 @bp.route("/login", methods=["GET", "POST"])
 def login() -> ResponseReturnValue:
     """The sign-in form; on success, go to the page asked for (on this site) or the staff home."""
@@ -53,6 +56,8 @@ def login() -> ResponseReturnValue:
             problem, status = refused.message, refused.status_code
         else:
             db.session.commit()
+            session.clear()  # a new session, and with it a new CSRF token, for the signed-in user
+            g.pop("csrf_token", None)  # Flask-WTF's copy of the old token for this request
             login_user(user)
             return redirect(target)
     elif form.is_submitted():
@@ -62,7 +67,15 @@ def login() -> ResponseReturnValue:
 
 @bp.post("/logout")
 def logout() -> ResponseReturnValue:
-    """Sign out (a POST with the CSRF token; never a GET that any page could trigger)."""
+    """Sign out everywhere: every session of this account ends, not only this browser's.
+
+    A POST with the CSRF token; never a GET that any page could trigger.
+    """
+    if current_user.is_authenticated:
+        end_sessions(db.session, current_user)
+        db.session.commit()
     logout_user()
+    session.clear()
+    g.pop("csrf_token", None)
     flash("You have signed out.", "success")
     return redirect(url_for("staff_auth.login"))
