@@ -25,6 +25,8 @@ run: export STRIPE_API_BASE ?= http://127.0.0.1:$(STRIPE_PORT)
 run: export STRIPE_SECRET_KEY ?= sk_test_localstripe
 run: export STRIPE_PUBLISHABLE_KEY ?= pk_test_localstripe
 run: export STRIPE_WEBHOOK_SECRET ?= whsec_localstripe_development
+# DEMO VALUE, not a real account: set SELLER_BANK_DETAILS to the seller's own (see README).
+run: export SELLER_BANK_DETAILS ?= DEMO ONLY - not a real account | Account holder: The Sociocracy Consulting Group | Bank: Example Bank, 1 Main St, Anytown, CA | Routing (ABA): 000000000 | Account: 000123456789 | SWIFT: EXAMUS00XXX
 run: $(STAMP)
 	mkdir -p instance
 	$(BIN)/flask --app app db upgrade

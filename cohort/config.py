@@ -113,9 +113,11 @@ def load_config(instance_path: str, env: Mapping[str, str] | None = None) -> dic
         "SELLER_EMAIL": env.get("SELLER_EMAIL", "billing@example.org"),
         # The finance desk's day filters are days here (each document is dated in its cohort's).
         "SELLER_TIME_ZONE": _zone(env, "SELLER_TIME_ZONE", "UTC"),
-        "PAYMENT_INSTRUCTIONS": env.get(
-            "PAYMENT_INSTRUCTIONS",
-            "Pay by card from your status page, or by bank transfer quoting the invoice number."),
+        # Where a bank transfer goes (account holder, bank, account number, SWIFT/IBAN); empty:
+        # invoices offer card payment only. Newlines (or " | ") separate the printed lines.
+        "SELLER_BANK_DETAILS": env.get("SELLER_BANK_DETAILS", "").replace(" | ", "\n").strip(),
+        # Anything else a payer should know (e.g. who bears bank charges); printed after them.
+        "PAYMENT_INSTRUCTIONS": env.get("PAYMENT_INSTRUCTIONS", "").strip(),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": not development,

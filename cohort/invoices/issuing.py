@@ -22,7 +22,8 @@ def seller_snapshot() -> dict[str, Any]:
     config = current_app.config
     return {"name": config["SELLER_NAME"], "address": config["SELLER_ADDRESS"],
             "tax_id": config["SELLER_TAX_ID"], "email": config["SELLER_EMAIL"],
-            "payment_instructions": config["PAYMENT_INSTRUCTIONS"]}
+            "payment_instructions": config["PAYMENT_INSTRUCTIONS"],
+            "bank_details": config["SELLER_BANK_DETAILS"]}
 
 
 def buyer_snapshot(session: Session, enrollment: Enrollment) -> dict[str, Any]:

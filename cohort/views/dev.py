@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, render_template
+from flask import Blueprint, Response, abort, current_app, render_template
 from sqlalchemy import select
 
 from cohort.extensions import db
-from cohort.models import OutboxMessage
+from cohort.invoices.download import pdf_response
+from cohort.models import Document, OutboxMessage
 
 bp = Blueprint("dev", __name__, url_prefix="/dev")
 
@@ -28,6 +29,19 @@ def mailbox() -> str:
 
 @bp.get("/mail/<int:message_id>")
 def message(message_id: int) -> str:
-    """One message as it would be sent."""
+    """One message as it would be sent, with the PDFs it carries."""
     found = db.session.get(OutboxMessage, message_id) or abort(404)
-    return render_template("dev/message.html", message=found)
+    attached = db.session.scalars(
+        select(Document).where(Document.id.in_(found.attachments or []))
+        .order_by(Document.id)).all()
+    return render_template("dev/message.html", message=found, attached=attached)
+
+
+@bp.get("/mail/<int:message_id>/attachments/<int:document_id>.pdf")
+def attachment(message_id: int, document_id: int) -> Response:
+    """One attached PDF, as the recipient gets it (only documents this message carries)."""
+    found = db.session.get(OutboxMessage, message_id) or abort(404)
+    document = db.session.get(Document, document_id)
+    if document is None or document_id not in (found.attachments or []):
+        abort(404, description="This message has no such attachment.")
+    return pdf_response(document, "A4")
