@@ -19,6 +19,7 @@ from typing import Any
 from flask import Flask, has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.orm import Session
 
 from cohort.extensions import db
 
@@ -33,6 +34,8 @@ def _sqlite_connect(dbapi_connection: Any, connection_record: Any) -> None:
 
 
 _READ_ONLY: ContextVar[bool] = ContextVar("cohort_read_only", default=False)
+_WRITING: ContextVar[bool] = ContextVar("cohort_writing", default=False)
+_HOLDS_WRITE_LOCK = "cohort.holds_write_lock"
 
 
 @contextmanager
@@ -45,10 +48,33 @@ def read_only() -> Iterator[None]:
         _READ_ONLY.reset(token)
 
 
+@contextmanager
+def writing() -> Iterator[None]:
+    """Transactions begun inside write, even in a GET (storing a PDF rendered on first download)."""
+    token = _WRITING.set(True)
+    try:
+        yield
+    finally:
+        _WRITING.reset(token)
+
+
 def _sqlite_begin(connection: Connection) -> None:
     # Safe requests (GET, HEAD) never write: a deferred read transaction blocks no writer.
     safe = has_request_context() and request.method in ("GET", "HEAD", "OPTIONS")
-    connection.exec_driver_sql("BEGIN" if safe or _READ_ONLY.get() else "BEGIN IMMEDIATE")
+    deferred = (safe or _READ_ONLY.get()) and not _WRITING.get()
+    connection.exec_driver_sql("BEGIN" if deferred else "BEGIN IMMEDIATE")
+    connection.info[_HOLDS_WRITE_LOCK] = not deferred
+
+
+def holds_write_lock(session: Session) -> bool:
+    """Whether `session` is in a SQLite transaction holding the write lock (BEGIN IMMEDIATE).
+
+    Another connection of this process that wants to write would wait for it in vain; such a
+    caller writes through `session` instead. Always False on PostgreSQL (row locks).
+    """
+    if session.get_bind().dialect.name != "sqlite":
+        return False
+    return bool(session.connection().info.get(_HOLDS_WRITE_LOCK))  # begins one if none is open
 
 
 def configure_sqlite(engine: Engine) -> None:

@@ -7,13 +7,13 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import click
-from flask import Flask, current_app
+from flask import Flask
 from flask.cli import AppGroup
 from sqlalchemy import select
 
 from cohort.clock import now
 from cohort.extensions import db
-from cohort.invoices.export import documents_csv, export_zip, worker_config
+from cohort.invoices.export import documents_csv, export_zip
 from cohort.models import Cohort
 from cohort.services.finance import DocumentFilter, document_report
 
@@ -37,9 +37,7 @@ def _day(value: str | None, zone: ZoneInfo, *, after: bool = False) -> datetime 
 @click.option("--from", "start", default=None, help="Issued on or after this day (YYYY-MM-DD).")
 @click.option("--to", "end", default=None, help="Issued on or before this day (YYYY-MM-DD).")
 @click.option("--paper", type=click.Choice(["A4", "Letter"]), default="A4")
-@click.option("--workers", type=int, default=None, help="Processes (default: every core).")
-def export_command(slug: str, out: Path, start: str | None, end: str | None, paper: str,
-                   workers: int | None) -> None:
+def export_command(slug: str, out: Path, start: str | None, end: str | None, paper: str) -> None:
     """Every document of a cohort as PDFs plus the accountant's CSV, in one ZIP."""
     cohort = db.session.scalars(select(Cohort).where(Cohort.slug == slug)).one_or_none()
     if cohort is None:
@@ -48,11 +46,11 @@ def export_command(slug: str, out: Path, start: str | None, end: str | None, pap
     wanted = DocumentFilter(cohort=slug, issued_from=_day(start, zone),
                             issued_to=_day(end, zone, after=True))
     rows = document_report(db.session, wanted, now()).rows
-    db.session.rollback()
-    with click.progressbar(length=len(rows), label=f"Rendering {len(rows)} PDFs") as bar:
-        count = export_zip([r.document.id for r in rows], out, csv_text=documents_csv(rows),
-                           config=worker_config(current_app.config), paper=paper,
-                           workers=workers, progress=bar.update)
+    csv_text = documents_csv(rows)
+    db.session.rollback()  # PDFs are read (and any missing one stored) without the write lock
+    with click.progressbar(length=len(rows), label=f"Writing {len(rows)} PDFs") as bar:
+        count = export_zip(db.session, [r.document.id for r in rows], out, csv_text=csv_text,
+                           paper=paper, progress=bar.update)
     click.echo(f"Wrote {count} documents and documents.csv to {out}")
 
 

@@ -6,15 +6,19 @@ from flask import Response, abort, make_response
 
 from cohort.extensions import db
 from cohort.invoices.pdf import PAPERS
-from cohort.invoices.rendering import document_pdf, pdf_filename
+from cohort.invoices.rendering import pdf_filename
+from cohort.invoices.stored import pdf_of
 from cohort.models import Document
 
 
 def pdf_response(document: Document, paper: str) -> Response:
-    """The PDF as a download named by its number."""
+    """The stored PDF as a download named by its number (rendered and stored if not yet)."""
     if paper not in PAPERS:
         abort(400, description=f"Paper is one of {', '.join(PAPERS)}.")
-    response = make_response(document_pdf(db.session, document, paper))
+    pdf = pdf_of(db.session, document, paper)
+    db.session.commit()  # a PDF rendered just now is kept (when stored in this transaction)
+    response = make_response(pdf.data)
+    response.set_etag(pdf.sha256)
     response.headers["Content-Type"] = "application/pdf"
     response.headers["Content-Disposition"] = f'inline; filename="{pdf_filename(document)}"'
     return response

@@ -1,15 +1,20 @@
-"""Exports for the accountant: a CSV of documents, and a ZIP of their PDFs rendered on all cores."""
+"""Exports for the accountant: a CSV of documents, and a ZIP of their stored PDFs."""
 
 from __future__ import annotations
 
 import csv
 import io
-import os
 import zipfile
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from cohort.database import read_only
+from cohort.invoices.rendering import pdf_filename
+from cohort.invoices.stored import render_and_store
+from cohort.models import Document, DocumentFile
 from cohort.schedule import local
 from cohort.services.finance import DocumentRow
 from cohort.spreadsheet import safe_cell
@@ -17,6 +22,8 @@ from cohort.spreadsheet import safe_cell
 CSV_COLUMNS = ["number", "type", "date", "buyer", "organisation", "country", "tax id",
                "currency", "net", "paid", "balance", "refers to", "status", "stripe ids"]
 BUYER_KEYS = ("name", "organisation", "country", "tax_id")
+#: Documents read (with their PDFs) per query while writing a ZIP.
+EXPORT_BATCH = 100
 
 
 def _decimal(cents: int) -> str:
@@ -42,56 +49,32 @@ def documents_csv(rows: Iterable[DocumentRow]) -> str:
     return out.getvalue()
 
 
-_worker_app: Any = None
-
-
-def _start_worker(config: dict[str, Any]) -> None:
-    """Each process builds its own app (and database connection) once."""
-    global _worker_app
-    from app import create_app
-
-    _worker_app = create_app(config)
-
-
-def _render(document_id: int, paper: str) -> tuple[str, bytes]:
-    from cohort.invoices.rendering import render_by_id
-
-    with _worker_app.app_context():
-        return render_by_id(document_id, paper)
-
-
-def worker_config(config: Any) -> dict[str, Any]:
-    """The plain settings a worker process needs to build the same app."""
-    return {k: v for k, v in config.items()
-            if isinstance(v, str | int | float | bool | type(None))}
-
-
-def export_zip(document_ids: Sequence[int], out: Any, *, config: dict[str, Any],
-               paper: str = "A4", workers: int | None = None, csv_text: str | None = None,
+def export_zip(session: Session, document_ids: Sequence[int], out: Any, *, paper: str = "A4",
+               csv_text: str | None = None,
                progress: Callable[[int], None] | None = None) -> int:
-    """Render the documents' PDFs on every core into a ZIP at `out` (path or file object).
+    """The documents' stored PDFs in a ZIP at `out` (a path or file object); how many.
 
-    With `csv_text`, the ZIP also holds it as documents.csv. Returns the number of PDFs.
+    The PDFs were rendered once when issued, so this only writes them out (stored as they are:
+    a PDF is compressed already); one still missing is rendered and stored first. With
+    `csv_text`, the ZIP also holds it as documents.csv.
     """
-    workers = workers or os.cpu_count() or 1
     count = 0
-    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_STORED) as archive, read_only():
         if csv_text is not None:
-            archive.writestr("documents.csv", csv_text)
-        if workers == 1:
-            _start_worker(config)
-            results: Iterable[tuple[str, bytes]] = (_render(i, paper) for i in document_ids)
-            for name, data in results:
-                archive.writestr(name, data)
-                count += 1
-                if progress:
-                    progress(1)
-            return count
-        with ProcessPoolExecutor(max_workers=workers, initializer=_start_worker,
-                                 initargs=(config,)) as pool:
-            for name, data in pool.map(_render, document_ids, [paper] * len(document_ids),
-                                       chunksize=8):
-                archive.writestr(name, data)
+            archive.writestr("documents.csv", csv_text, compress_type=zipfile.ZIP_DEFLATED)
+        for start in range(0, len(document_ids), EXPORT_BATCH):
+            batch = list(document_ids[start:start + EXPORT_BATCH])
+            documents = {d.id: d for d in session.scalars(
+                select(Document).where(Document.id.in_(batch)))}
+            stored = {document_id: pdf for document_id, pdf in session.execute(
+                select(DocumentFile.document_id, DocumentFile.pdf)
+                .where(DocumentFile.document_id.in_(batch), DocumentFile.paper == paper))}
+            for document_id in batch:
+                document = documents[document_id]
+                data = stored.pop(document_id, None)
+                if data is None:
+                    data = render_and_store(session, document, paper).data
+                archive.writestr(pdf_filename(document), data)
                 count += 1
                 if progress:
                     progress(1)

@@ -5,8 +5,6 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from cohort.database import read_only
-from cohort.extensions import db
 from cohort.invoices.pdf import render_document_pdf
 from cohort.invoices.status import document_amounts
 from cohort.models import Document, LedgerEntry
@@ -34,15 +32,3 @@ def document_pdf(session: Session, document: Document, paper: str = "A4") -> byt
 def pdf_filename(document: Document) -> str:
     """e.g. INV-2024-0001.pdf."""
     return f"{document.display_number}.pdf"
-
-
-def render_by_id(document_id: int, paper: str = "A4") -> tuple[str, bytes]:
-    """Load and render one document in the current app context (used by export workers)."""
-    with read_only():
-        document = db.session.get(Document, document_id)
-        if document is None:
-            raise LookupError(f"document {document_id} does not exist")
-        data = document_pdf(db.session, document, paper)
-        name = pdf_filename(document)
-        db.session.rollback()
-    return name, data

@@ -12,6 +12,7 @@ from email.utils import format_datetime, make_msgid
 from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import Session
 
+from cohort.database import read_only
 from cohort.models import OutboxMessage
 
 MAX_ATTEMPTS = 8
@@ -72,8 +73,8 @@ def _due(now: datetime) -> ColumnElement[bool]:
     )
 
 
-def _claim_next(session: Session, now: datetime) -> OutboxMessage | None:
-    """Take the oldest due message for sending and commit the claim; None when none is due.
+def _claim_next(session: Session, now: datetime) -> int | None:
+    """Take the oldest due message for sending and commit the claim; its id, or None.
 
     On PostgreSQL the row is read `FOR UPDATE SKIP LOCKED`, so senders on several machines
     each take a different message without waiting for one another; SQLite serialises writers
@@ -88,8 +89,9 @@ def _claim_next(session: Session, now: datetime) -> OutboxMessage | None:
         session.rollback()
         return None
     message.status, message.claimed_until = "sending", now + CLAIM_LEASE
+    message_id = message.id
     session.commit()
-    return message
+    return message_id
 
 
 def _record(session: Session, message_id: int, now: datetime, error: str | None) -> bool:
@@ -107,11 +109,22 @@ def _record(session: Session, message_id: int, now: datetime, error: str | None)
     return error is None
 
 
-def render_attachment(document_id: int) -> Attachment:
-    """An issued document as a PDF attachment (needs the app context)."""
-    from cohort.invoices.rendering import render_by_id  # WeasyPrint loads only when needed
+def render_attachment(session: Session, document_id: int) -> Attachment:
+    """An issued document's stored PDF as an attachment (rendered and stored first if need be)."""
+    from cohort.invoices.stored import attachment  # WeasyPrint loads only when needed
 
-    return render_by_id(document_id)
+    return attachment(session, document_id)
+
+
+def _build(session: Session, message_id: int, sender: str) -> EmailMessage:
+    """The claimed message with its attachments, read without taking SQLite's write lock."""
+    with read_only():
+        message = session.get(OutboxMessage, message_id, populate_existing=True)
+        assert message is not None
+        email = build_email(message, sender,
+                            [render_attachment(session, i) for i in message.attachments or []])
+        session.commit()  # no transaction stays open while talking to the SMTP server
+    return email
 
 
 def deliver_due(
@@ -131,15 +144,11 @@ def deliver_due(
     for _ in range(limit):
         if should_stop is not None and should_stop():
             break
-        message = _claim_next(session, now)
-        if message is None:
+        message_id = _claim_next(session, now)
+        if message_id is None:
             break
-        message_id = message.id
         try:
-            email = build_email(message, settings.sender,
-                                [render_attachment(i) for i in message.attachments or []])
-            session.rollback()  # reading attachments opened a transaction; none while sending
-            send(settings, email)
+            send(settings, _build(session, message_id, settings.sender))
         except Exception as exc:
             session.rollback()
             error: str | None = f"{type(exc).__name__}: {exc}"

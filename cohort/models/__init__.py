@@ -5,6 +5,7 @@ from cohort.models.documents import (
     DOCUMENT_KIND_LABELS,
     DOCUMENT_KINDS,
     Document,
+    DocumentFile,
     DocumentImmutable,
     DocumentSeries,
 )
@@ -38,6 +39,7 @@ __all__ = [
     "Base",
     "Cohort",
     "Document",
+    "DocumentFile",
     "DocumentImmutable",
     "DocumentSeries",
     "Enrollment",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from cohort.models.base import Base, RowImmutable, UTCInstant, append_only, one_of
@@ -68,3 +68,23 @@ class Document(Base):
 
 
 append_only(Document, DocumentImmutable, lambda d: f"document {d.display_number} is issued and")
+
+
+class DocumentFile(Base):
+    """An issued document's PDF on one paper size, rendered once and kept with its SHA-256.
+
+    Written once (by the worker when the document is issued, or by the first download) and
+    never changed: the document it renders never changes either.
+    """
+
+    __tablename__ = "document_files"
+
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id"), primary_key=True)
+    paper: Mapped[str] = mapped_column(String(10), primary_key=True)
+    sha256: Mapped[str] = mapped_column(String(64))
+    pdf: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(UTCInstant())
+
+
+append_only(DocumentFile, DocumentImmutable,
+            lambda f: f"the PDF of document {f.document_id} is stored for good and")

@@ -25,7 +25,7 @@ from cohort.auth.roles import role_required
 from cohort.clock import now
 from cohort.extensions import db
 from cohort.invoices.download import pdf_response
-from cohort.invoices.export import documents_csv, export_zip, worker_config
+from cohort.invoices.export import documents_csv, export_zip
 from cohort.invoices.pdf import PAPERS
 from cohort.models import Cohort, Document, Enrollment
 from cohort.money import Money
@@ -93,12 +93,11 @@ def export_csv() -> Response:
 @bp.get("/documents.zip")
 @role_required("finance")
 def export_zip_download() -> Response:
-    """The filtered documents' PDFs (and the CSV) in one ZIP, rendered on all cores."""
+    """The filtered documents' stored PDFs (and the CSV) in one ZIP."""
     _, wanted = _filter_form()
     rows = document_report(db.session, wanted, now()).rows
     buffer = io.BytesIO()
-    export_zip([r.document.id for r in rows], buffer, csv_text=documents_csv(rows),
-               config=worker_config(current_app.config),
+    export_zip(db.session, [r.document.id for r in rows], buffer, csv_text=documents_csv(rows),
                paper=request.args.get("paper", "A4") if request.args.get("paper") in PAPERS
                else "A4")
     response = make_response(buffer.getvalue())

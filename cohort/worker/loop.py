@@ -1,6 +1,7 @@
 """`flask --app app cohort worker`: the loop that delivers mail and runs the tick.
 
-Each round it says it is alive (every HEARTBEAT_SECONDS), sends the due outbox messages, and
+Each round it says it is alive (every HEARTBEAT_SECONDS), renders and stores the PDFs of newly
+issued documents (`cohort.invoices.stored`), sends the due outbox messages, and
 every TICK_CHECK_SECONDS asks for the tick's turn (one worker at a time, once a minute across
 all of them: `cohort.worker.turns`). When a round found nothing to do it sleeps `poll` seconds,
 so mail written by a request leaves within about that long. `stop()` (SIGTERM, SIGINT) ends
@@ -21,6 +22,7 @@ from flask import Flask, current_app
 
 from cohort.clock import now
 from cohort.extensions import db
+from cohort.invoices.stored import store_missing
 from cohort.mail.delivery import deliver_due
 from cohort.mail.settings import smtp_settings
 from cohort.timekeeping import tick
@@ -33,6 +35,7 @@ HEARTBEAT_SECONDS = 15.0
 TICK_EVERY = timedelta(minutes=1)
 TICK_CHECK_SECONDS = 5.0
 MAIL_BATCH = 20
+DOCUMENT_BATCH = 5
 PAUSE_AFTER_ERROR = 5.0
 
 
@@ -50,6 +53,7 @@ class Worker:
         self._stopping = threading.Event()
         self._next_beat = 0.0
         self._next_tick_check = 0.0
+        self._unrenderable: set[int] = set()  # documents whose PDF failed; retried on restart
 
     def stop(self) -> None:
         """Ask the loop to end after what it is doing (safe from a signal handler)."""
@@ -84,17 +88,19 @@ class Worker:
                 logger.info("worker %s stopped", self.worker_id)
 
     def run_once(self) -> bool:
-        """One round (inside an app context). True when it sent or tried to send mail."""
+        """One round (inside an app context). True when it stored PDFs or sent or tried mail."""
         session = db.session
         if time.monotonic() >= self._next_beat:
             beat(session, self.worker_id, hostname=self.hostname, pid=self.pid, now=now())
             self._next_beat = time.monotonic() + HEARTBEAT_SECONDS
-        busy = False
+        # Issued documents' PDFs first: mail that attaches them then reads stored bytes.
+        busy = store_missing(session, limit=DOCUMENT_BATCH, failed=self._unrenderable,
+                             should_stop=lambda: self.stopping) > 0
         settings = smtp_settings()
-        if settings is not None:
+        if settings is not None and not self.stopping:
             sent, failed = deliver_due(session, settings, now(), limit=MAIL_BATCH,
                                        should_stop=lambda: self.stopping)
-            busy = sent + failed > 0
+            busy = busy or sent + failed > 0
         if self.ticks and not self.stopping and time.monotonic() >= self._next_tick_check:
             self._next_tick_check = time.monotonic() + TICK_CHECK_SECONDS
             self.tick()
