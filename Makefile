@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 STRIPE_PORT ?= 8420
 
-.PHONY: run test lint install clean bench bench-scale flask
+.PHONY: run serve test lint install clean bench bench-scale flask
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -50,6 +50,17 @@ run: $(STAMP)
 	@$(BIN)/flask --app app cohort worker & worker=$$!; \
 	trap 'kill -TERM $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
 	$(BIN)/flask --app app run --host $(HOST) --port $(PORT)
+
+# `make serve`: production-like, gunicorn (gunicorn.conf.py) and the worker beside it, stopped
+# together. Needs the real settings (README, "Serving for real"): SECRET_KEY, DATABASE_URL, …
+serve: export COHORT_ENV ?= production
+serve: export HOST := $(HOST)
+serve: export PORT := $(PORT)
+serve: $(STAMP)
+	$(BIN)/flask --app app db upgrade
+	@$(BIN)/flask --app app cohort worker & worker=$$!; \
+	trap 'kill -TERM $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
+	$(BIN)/gunicorn -c gunicorn.conf.py
 
 # `make flask ARGS="users list"`: any `flask --app app` command, in development like `make run`
 # (same database, development key, localstripe); ARGS may quote: ARGS='users create a@b.org --name "A B"'.

@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import Flask
 
-from cohort import cli, database, request_limits, security, startup, templating
+from cohort import cli, database, request_ids, request_limits, security, startup, templating
 from cohort.auth import cli as users_cli
 from cohort.auth.roles import load_user
 from cohort.clock import Clock
@@ -20,6 +20,7 @@ from cohort.views import (
     dev,
     errors,
     finance,
+    health,
     public,
     registration,
     staff,
@@ -42,6 +43,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     os.makedirs(app.instance_path, exist_ok=True)
 
     app.extensions["cohort.clock"] = Clock.from_setting(app.config["COHORT_NOW"])
+    request_ids.init_app(app)
     db.init_app(app)
     database.init_app(app)
     migrate.init_app(app, db, directory=os.path.join(PROJECT_ROOT, "migrations"))
@@ -65,6 +67,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(registration.bp)
     app.register_blueprint(stripe_webhook.bp)
     app.register_blueprint(finance.bp)
+    app.register_blueprint(health.bp)
     errors.init_app(app)
     cli.init_app(app)
     users_cli.init_app(app)

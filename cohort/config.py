@@ -131,5 +131,7 @@ def load_config(instance_path: str, env: Mapping[str, str] | None = None) -> dic
         # A form's token lasts a day: long enough for an application written over an evening,
         # short enough that a token copied from an old page stops working.
         "WTF_CSRF_TIME_LIMIT": 24 * 3600,
+        # /healthz answers 503 when no worker has been seen for longer than this.
+        "WORKER_HEARTBEAT_MAX_AGE_SECONDS": _count(env, "WORKER_HEARTBEAT_MAX_AGE_SECONDS", 180),
         "TESTING": cohort_env == "test",
     }

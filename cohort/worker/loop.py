@@ -25,7 +25,7 @@ from cohort.extensions import db
 from cohort.invoices.stored import store_missing
 from cohort.mail.delivery import deliver_due
 from cohort.mail.settings import smtp_settings
-from cohort.timekeeping import tick
+from cohort.timekeeping import TickReport, tick
 from cohort.worker.heartbeat import beat, forget
 from cohort.worker.turns import job_turn
 
@@ -114,5 +114,7 @@ class Worker:
             if not mine:
                 return False
             report = tick(session, moment, None, current_app.extensions.get("cohort.stripe"))
-            logger.info("tick: %s", report.summary())
+            did_something = report.summary() != TickReport().summary()
+            logger.log(logging.INFO if did_something else logging.DEBUG, "tick: %s",
+                       report.summary())
             return True
