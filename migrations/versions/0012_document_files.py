@@ -1,7 +1,7 @@
 """stored PDFs of issued documents
 
-Revision ID: 0010_document_files
-Revises: 0009_worker
+Revision ID: 0012_document_files
+Revises: 0011_cohort_state_index
 Create Date: 2026-12-01 14:05:00.000000
 
 """
@@ -10,8 +10,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0010_document_files'
-down_revision = '0009_worker'
+revision = '0012_document_files'
+down_revision = '0011_cohort_state_index'
 branch_labels = None
 depends_on = None
 
