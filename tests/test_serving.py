@@ -119,7 +119,7 @@ def test_gunicorn_serves_with_the_repositorys_config_and_logs_request_ids(
             return None
 
     try:
-        assert wait_for(status, timeout=60, what="gunicorn to answer") == 503  # no worker yet
+        assert wait_for(status, timeout=120, what="gunicorn to answer") == 503  # no worker yet
         beat(session, "worker-1", hostname="here", pid=1, now=START)
         assert status() == 200
         server.send_signal(signal.SIGTERM)

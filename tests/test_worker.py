@@ -178,8 +178,11 @@ def test_sigterm_stops_the_worker_after_the_message_in_hand(app, session, smtp, 
          "--no-tick"], cwd=PROJECT_ROOT, env=env, stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT, text=True)
     try:
-        wait_for(lambda: outbox_rows(session)[0][1] == "sending", timeout=30,
-                 what="the worker to take the first message")
+        def taken() -> bool:
+            assert process.poll() is None, process.communicate()[0]  # it died: say why
+            return outbox_rows(session)[0][1] == "sending"
+
+        wait_for(taken, timeout=120, what="the worker to start and take the first message")
         assert heartbeats(session)
         process.send_signal(signal.SIGTERM)
         output, _ = process.communicate(timeout=30)

@@ -15,10 +15,12 @@ def pdf_response(document: Document, paper: str) -> Response:
     """The stored PDF as a download named by its number (rendered and stored if not yet)."""
     if paper not in PAPERS:
         abort(400, description=f"Paper is one of {', '.join(PAPERS)}.")
+    filename = pdf_filename(document)
     pdf = pdf_of(db.session, document, paper)
-    db.session.commit()  # a PDF rendered just now is kept (when stored in this transaction)
+    if pdf.uncommitted:  # rendered just now and written in this request's transaction
+        db.session.commit()
     response = make_response(pdf.data)
     response.set_etag(pdf.sha256)
     response.headers["Content-Type"] = "application/pdf"
-    response.headers["Content-Disposition"] = f'inline; filename="{pdf_filename(document)}"'
+    response.headers["Content-Disposition"] = f'inline; filename="{filename}"'
     return response

@@ -30,10 +30,12 @@ logger = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class StoredPdf:
-    """A stored PDF: its bytes and their SHA-256 (hex)."""
+    """A stored PDF: its bytes and their SHA-256 (hex); `uncommitted` when it was written in
+    the caller's transaction just now (the caller commits to keep it)."""
 
     data: bytes
     sha256: str
+    uncommitted: bool = False
 
 
 def stored_pdf(session: Session, document_id: int, paper: str) -> StoredPdf | None:
@@ -66,7 +68,7 @@ def render_and_store(session: Session, document: Document, paper: str) -> Stored
     if holds_write_lock(session):  # SQLite, the caller writing already: store in its transaction
         session.execute(_insert_once(session.get_bind().dialect.name).values(**values))
         row = session.execute(stored).one()
-        return StoredPdf(row.pdf, row.sha256)
+        return StoredPdf(row.pdf, row.sha256, uncommitted=True)
     with writing(), session.get_bind().connect() as connection:
         connection.execute(_insert_once(connection.dialect.name).values(**values))
         row = connection.execute(stored).one()
