@@ -1,7 +1,7 @@
 """stored PDFs of issued documents
 
-Revision ID: 0012_document_files
-Revises: 0011_cohort_state_index
+Revision ID: 0014_document_files
+Revises: 0013_staff_session_version
 Create Date: 2026-12-01 14:05:00.000000
 
 """
@@ -10,8 +10,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0012_document_files'
-down_revision = '0011_cohort_state_index'
+revision = '0014_document_files'
+down_revision = '0013_staff_session_version'
 branch_labels = None
 depends_on = None
 
