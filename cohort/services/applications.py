@@ -5,9 +5,10 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any, TypeVar
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from cohort.addresses import address_key, mailing_address
@@ -30,6 +31,8 @@ class ApplicationsClosed(ServiceError):
 
     status_code = 403
 
+
+T = TypeVar("T")
 
 # A second application from a known address tells its owner by e-mail, at most this often.
 REPEAT_NOTICE_INTERVAL = timedelta(hours=1)
@@ -120,27 +123,41 @@ def _tell_owner_of_repeat(session: Session, existing: Enrollment, now: datetime)
                    status_url=status_url(existing.status_token))
 
 
+def _insert_new(session: Session, model: type[T], key_columns: list[str],
+                values: dict[str, Any]) -> T | None:
+    """INSERT one row unless its key is taken (ON CONFLICT DO NOTHING), as an ORM object, or None.
+
+    One statement, and nothing to undo when another request got there first: no savepoint.
+    """
+    dialect = session.get_bind().dialect.name
+    insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[dialect]
+    stmt = (insert(model).values(**values).on_conflict_do_nothing(index_elements=key_columns)
+            .returning(model))
+    return session.scalars(stmt).one_or_none()
+
+
 def _new_enrollment(session: Session, cohort: Cohort, data: ApplicationData, typed: str,
-                    key: str, now: datetime) -> tuple[Person, Enrollment]:
-    """The person (found by key, or made from what was typed) and their new enrollment."""
-    person = session.scalars(select(Person).where(Person.email_normalized == key)).one_or_none()
+                    key: str, now: datetime) -> tuple[Person, Enrollment | None]:
+    """The person (found by key, or made from what was typed) and their new enrollment, or None
+    when they already applied to this cohort. A known person is never changed."""
+    person = _insert_new(session, Person, ["email_normalized"], {
+        "email": typed, "email_normalized": key, "name": data.full_name, "created_at": now})
     if person is None:
-        person = Person(email=typed, email_normalized=key, name=data.full_name, created_at=now)
-        session.add(person)
-    enrollment = Enrollment(
-        cohort=cohort, person=person, state="submitted", status_token=new_status_token(),
-        time_zone=data.time_zone, country=data.country, submitted_at=now, state_changed_at=now,
-    )
-    enrollment.answers = ApplicationAnswers(
-        full_name=data.full_name, organisation=data.organisation, role=data.role,
-        role_title=data.role_title, organisation_size=data.organisation_size,
+        person = session.scalars(select(Person).where(Person.email_normalized == key)).one()
+    enrollment = _insert_new(session, Enrollment, ["cohort_id", "person_id"], {
+        "cohort_id": cohort.id, "person_id": person.id, "state": "submitted",
+        "status_token": new_status_token(), "time_zone": data.time_zone,
+        "country": data.country, "submitted_at": now, "state_changed_at": now})
+    if enrollment is None:
+        return person, None
+    session.add(ApplicationAnswers(
+        enrollment_id=enrollment.id, full_name=data.full_name, organisation=data.organisation,
+        role=data.role, role_title=data.role_title, organisation_size=data.organisation_size,
         sector=data.sector, sociocracy_stage=data.sociocracy_stage,
         prerequisite=data.prerequisite, prerequisite_details=data.prerequisite_details,
         hopes_to_bring=data.hopes_to_bring, hopes_to_gain=data.hopes_to_gain,
         country=data.country, time_zone=data.time_zone,
-    )
-    session.add(enrollment)
-    session.flush()
+    ))
     return person, enrollment
 
 
@@ -158,27 +175,17 @@ def submit_application(
     if not applications_open(cohort, now):
         raise ApplicationsClosed(closed_message(cohort, now))
     typed = mailing_address(data.email)
-    submission = Submission(address=typed, enrollment=None)
-    existing = find_enrollment(session, cohort.id, typed)
-    if existing is not None:
+    key = address_key(typed)
+    # Concurrent requests with the same address cannot both insert: the person's key and the
+    # (cohort, person) pair are unique, and a taken one inserts nothing (see `_insert_new`).
+    person, enrollment = _new_enrollment(session, cohort, data, typed, key, now)
+    if enrollment is None:
+        existing = find_enrollment(session, cohort.id, typed)
+        if existing is None:  # the insert has just met it: it cannot be missing
+            raise RuntimeError("an application that is there and is not")
         _tell_owner_of_repeat(session, existing, now)
         session.flush()
-        return submission
-    key = address_key(typed)
-    for attempt in (1, 2):
-        try:
-            with session.begin_nested():
-                person, enrollment = _new_enrollment(session, cohort, data, typed, key, now)
-            break
-        except IntegrityError:
-            # Another request made the same application, or the same person, meanwhile.
-            existing = find_enrollment(session, cohort.id, typed)
-            if existing is not None:
-                _tell_owner_of_repeat(session, existing, now)
-                session.flush()
-                return submission
-            if attempt == 2:
-                raise
+        return Submission(address=typed, enrollment=None)
     session.add(AuditRecord(
         occurred_at=now, actor=f"applicant:{key}", subject_type="enrollment",
         subject_id=enrollment.id, event="submit", from_state=None, to_state="submitted",
