@@ -126,10 +126,13 @@ def document_report(session: Session, wanted: DocumentFilter, now: datetime, *,
     With `page`, the rows are that page of PER_PAGE (the desk); without, all of them (exports).
     A fixed number of queries either way; filters, counts and totals are worked out in SQL.
     """
-    totals = {(currency, kind): int(cents) for currency, kind, cents in session.execute(
-        _filtered(select(Document.currency, Document.kind, func.sum(Document.total_cents)),
-                  wanted, now).group_by(Document.currency, Document.kind))}
-    count = int(session.scalar(_filtered(select(func.count(Document.id)), wanted, now)) or 0)
+    totals, count = {}, 0
+    for currency, kind, cents, documents in session.execute(_filtered(
+            select(Document.currency, Document.kind, func.sum(Document.total_cents),
+                   func.count(Document.id)), wanted, now).group_by(Document.currency,
+                                                                    Document.kind)):
+        totals[(currency, kind)] = int(cents)
+        count += documents
     stmt = (_filtered(select(Document), wanted, now)
             .options(selectinload(Document.enrollment).selectinload(Enrollment.cohort),
                      selectinload(Document.refers_to))
