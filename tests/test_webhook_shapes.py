@@ -126,7 +126,7 @@ def test_a_well_formed_signed_event_still_counts(app, client, session):
 
 
 @pytest.mark.parametrize("body", [
-    "[" * 100_000 + "]" * 100_000,
+    "[" * 1_000 + "]" * 1_000,  # small enough for the route's size limit, too deep to parse
     '{"token": ' + "[" * 5_000 + "]" * 5_000 + "}",
     json.dumps(["tok_visa"]),
     json.dumps({"token": "tok_" + "x" * 5_000}),
