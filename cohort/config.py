@@ -113,6 +113,7 @@ def load_config(instance_path: str, env: Mapping[str, str] | None = None) -> dic
         "SELLER_EMAIL": env.get("SELLER_EMAIL", "billing@example.org"),
         # The finance desk's day filters are days here (each document is dated in its cohort's).
         "SELLER_TIME_ZONE": _zone(env, "SELLER_TIME_ZONE", "UTC"),
+        "CONTACT_EMAIL": env.get("CONTACT_EMAIL", "").strip(),
         # Where a bank transfer goes (account holder, bank, account number, SWIFT/IBAN); empty:
         # invoices offer card payment only. Newlines (or " | ") separate the printed lines.
         "SELLER_BANK_DETAILS": env.get("SELLER_BANK_DETAILS", "").replace(" | ", "\n").strip(),

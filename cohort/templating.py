@@ -6,10 +6,12 @@ from datetime import datetime
 
 from flask import Flask
 
+from cohort.clock import now
 from cohort.countries import country_name
-from cohort.models import DOCUMENT_KIND_LABELS
+from cohort.models import DOCUMENT_KIND_LABELS, Cohort
 from cohort.money import Money
 from cohort.schedule import duration_words, format_deadline, format_instant, local, long_date
+from cohort.services.as_of import shown_cohort_state, shown_enrollment_state
 from workflows import CohortMachine, EnrollmentMachine
 
 
@@ -27,6 +29,11 @@ def _iso(instant: datetime) -> str:
 
 def _date_in(instant: datetime, zone: str) -> str:
     return long_date(local(instant, zone).date())
+
+
+def cohort_name(cohort: Cohort) -> str:
+    """How people name a cohort: its program's title and its own, e.g. "CoP — 2024 cohort"."""
+    return f"{cohort.program.title} — {cohort.title}"
 
 
 def _percent_bp(basis_points: int) -> str:
@@ -51,6 +58,9 @@ def init_app(app: Flask) -> None:
         country=country_name,
         date_in=_date_in,
         percent_bp=_percent_bp,
+        cohort_name=cohort_name,
+        cohort_now=lambda cohort: shown_cohort_state(cohort, now()),
+        enrollment_now=lambda enrollment: shown_enrollment_state(enrollment, now()),
         enrollment_state=lambda state: ENROLLMENT_STATE_LABELS.get(state, state),
         cohort_state=lambda state: COHORT_STATE_LABELS.get(state, state),
         document_kind=lambda kind: DOCUMENT_KIND_LABELS.get(kind, kind),

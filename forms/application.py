@@ -49,6 +49,13 @@ def _between(low: int, high: int) -> Length:
                   message=f"Please write between {low:,} and {high:,} characters.")
 
 
+HOPES_LENGTH = (20, 3000)  # characters, for each of the two "hopes" answers
+
+
+def _length_hint(low: int, high: int) -> str:
+    return f"A few sentences: between {low:,} and {high:,} characters."
+
+
 class ApplicationForm(CohortForm):
     """Everything the facilitators ask of an applicant."""
 
@@ -87,10 +94,12 @@ class ApplicationForm(CohortForm):
         description="Which course, with whom and when. Needed for equivalent training.")
     hopes_to_bring = TextAreaField(
         "What do you hope to bring to the group?", filters=[strip_text],
-        validators=[_required("what you hope to bring"), _between(20, 3000)])
+        validators=[_required("what you hope to bring"), _between(*HOPES_LENGTH)],
+        description=_length_hint(*HOPES_LENGTH))
     hopes_to_gain = TextAreaField(
         "What do you hope to gain from it?", filters=[strip_text],
-        validators=[_required("what you hope to gain"), _between(20, 3000)])
+        validators=[_required("what you hope to gain"), _between(*HOPES_LENGTH)],
+        description=_length_hint(*HOPES_LENGTH))
     country = SelectField("Country", validate_choice=False, validators=[_chosen("your country")],
                           widget=PrerenderedSelect())
     time_zone = SelectField("Your time zone", validate_choice=False, widget=PrerenderedSelect(),

@@ -183,6 +183,7 @@ def test_outstanding_balances_show_due_dates_and_overdue(app, client, session):
     page = client.get("/finance/balances").get_data(as_text=True)
 
     assert "Late Payer" in page and "$1,897.00 USD" in page
+    assert "A Community of Practice — February 7, 2024 to June 26, 2024" in page
     assert "Saturday, February 3, 2024" in page and "(overdue)" in page
 
 

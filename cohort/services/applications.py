@@ -24,6 +24,7 @@ from cohort.models import (
 from cohort.schedule import format_deadline
 from cohort.services import ServiceError
 from workflows import CohortMachine
+from workflows.as_of import cohort_state_at
 
 
 class ApplicationsClosed(ServiceError):
@@ -82,8 +83,7 @@ def new_status_token() -> str:
 
 def applications_open(cohort: Cohort, now: datetime) -> bool:
     """True while the cohort is open and its application deadline has not passed."""
-    return (cohort.state in CohortMachine.states_that("takes_applications")
-            and now < cohort.applications_close_at)
+    return (cohort_state_at(cohort, now).state in CohortMachine.states_that("takes_applications"))
 
 
 def closed_message(cohort: Cohort, now: datetime) -> str:

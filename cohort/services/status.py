@@ -21,6 +21,7 @@ from cohort.money import Money
 from cohort.services.ledger import balance, statement
 from cohort.services.registration import registration_of
 from workflows import EnrollmentMachine
+from workflows.as_of import enrollment_state_at
 
 # The names people read for each state are the machine's own state names.
 STATE_LABELS = EnrollmentMachine.labels()
@@ -54,7 +55,7 @@ def next_step(enrollment: Enrollment, now: datetime, money: Account | None = Non
     cohort = enrollment.cohort
     deposit = cohort.deposit.format_short()
     remainder = cohort.remainder.format()
-    match enrollment.state:
+    match enrollment_state_at(enrollment, now).state:  # as of now, though tick has not run
         case "submitted":
             return NextStep(
                 "The facilitators are reviewing applications. We will e-mail you their decision; "

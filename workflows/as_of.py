@@ -1,0 +1,118 @@
+"""States as of an instant: what the clock already implies before `cohort tick` records it.
+
+`cohort tick` makes the consequences of time durable (and sends their e-mails), but it runs
+from cron, every few minutes. Pages show people the state as of now, from these pure rules;
+they mirror the time guards of the machines (`before_application_deadline`,
+`first_meeting_started`, `last_meeting_ended`, `registration_deadline_passed`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+
+@dataclass(frozen=True)
+class Timeline:
+    """A cohort's instants that move states on by themselves."""
+
+    applications_close_at: datetime
+    registration_deadline_at: datetime
+    first_meeting_at: datetime | None
+    last_meeting_ends_at: datetime | None
+
+
+@dataclass(frozen=True)
+class AsOf:
+    """A state as of an instant; `since` is when time made it so, if not yet recorded."""
+
+    state: str
+    recorded: str
+    since: datetime | None = None
+
+    @property
+    def pending(self) -> bool:
+        """True when time moved the state on and `tick` has not recorded it yet."""
+        return self.state != self.recorded
+
+
+def _cohort_step(state: str, times: Timeline, now: datetime) -> tuple[str, datetime] | None:
+    """The state the clock moves a cohort to from `state`, and since when; None if none."""
+    if state == "open" and now >= times.applications_close_at:
+        return "closed", times.applications_close_at
+    if state == "confirmed" and times.first_meeting_at is not None \
+            and now >= times.first_meeting_at:
+        return "running", times.first_meeting_at
+    if state == "running" and times.last_meeting_ends_at is not None \
+            and now >= times.last_meeting_ends_at:
+        return "finished", times.last_meeting_ends_at
+    return None
+
+
+def cohort_as_of(recorded: str, times: Timeline, now: datetime) -> AsOf:
+    """The cohort's state at `now`: applications close at their deadline, meetings run it."""
+    state, since = recorded, None
+    while (step := _cohort_step(state, times, now)) is not None:
+        state, since = step
+    return AsOf(state, recorded, since)
+
+
+def enrollment_as_of(recorded: str, cohort: AsOf, times: Timeline, now: datetime) -> AsOf:
+    """The enrollment's state at `now`, given its cohort's state at `now`.
+
+    An accepted place lapses at the registration deadline; the invoiced and paid participate
+    once the cohort runs, and complete when it finishes.
+    """
+    if recorded == "accepted" and now >= times.registration_deadline_at:
+        return AsOf("lapsed", recorded, times.registration_deadline_at)
+    state, since = recorded, None
+    if state in ("invoiced", "paid") and cohort.state in ("running", "finished"):
+        state, since = "participating", times.first_meeting_at
+    if state == "participating" and cohort.state == "finished":
+        state, since = "completed", times.last_meeting_ends_at
+    return AsOf(state, recorded, since)
+
+
+class CohortRecord(Protocol):
+    """What these rules read of a cohort (a `Cohort` row has it)."""
+
+    state: str
+    applications_close_at: datetime
+    registration_deadline_at: datetime
+
+    @property
+    def first_meeting_at(self) -> datetime | None:
+        """Start of the first meeting."""
+
+    @property
+    def last_meeting_ends_at(self) -> datetime | None:
+        """End of the last meeting."""
+
+
+class EnrollmentRecord(Protocol):
+    """What these rules read of an enrollment (an `Enrollment` row has it)."""
+
+    state: str
+
+    @property
+    def cohort(self) -> CohortRecord:
+        """The enrollment's cohort."""
+
+
+def timeline(cohort: CohortRecord) -> Timeline:
+    """The cohort's instants that move states on by themselves."""
+    return Timeline(cohort.applications_close_at, cohort.registration_deadline_at,
+                    cohort.first_meeting_at, cohort.last_meeting_ends_at)
+
+
+def cohort_state_at(cohort: CohortRecord, now: datetime) -> AsOf:
+    """The cohort's state at `now`."""
+    return cohort_as_of(cohort.state, timeline(cohort), now)
+
+
+def enrollment_state_at(enrollment: EnrollmentRecord, now: datetime) -> AsOf:
+    """The enrollment's state at `now` (with its cohort's state at `now`)."""
+    cohort = enrollment.cohort
+    return enrollment_as_of(enrollment.state, cohort_state_at(cohort, now), timeline(cohort),
+                            now)
