@@ -55,6 +55,12 @@ class ConfirmForm(CohortForm):
     """A button that only needs CSRF protection."""
 
 
+class ConfirmCohortForm(CohortForm):
+    """Confirming a cohort after its preview: the registrants the preview showed."""
+
+    enrollment_ids = SelectMultipleField("Registrants", coerce=int, validate_choice=False)
+
+
 class CancelCohortForm(CohortForm):
     """Cancelling a cohort: stated consequences, explicit confirmation, a reason for everyone."""
 

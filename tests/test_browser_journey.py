@@ -210,7 +210,7 @@ def apply_in_browser(journey: Journey, who: Applicant) -> Any:
 
 def accept_both(journey: Journey, page: Any) -> None:
     sign_in(page, FACILITATOR)
-    page.get_by_role("link", name=SLUG, exact=True).click()
+    page.locator(f"a[href='/staff/cohorts/{SLUG}']").click()
     expect(page.locator(".dates .state")).to_have_text("Open for applications")
     page.get_by_role("link", name="Review applications").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Applications")
@@ -289,10 +289,11 @@ def register_and_pay_deposit(journey: Journey, who: Applicant) -> tuple[Any, str
 def confirm_cohort(journey: Journey, page: Any) -> None:
     page.goto(f"/staff/cohorts/{SLUG}")
     expect(page.locator(".dates .state")).to_have_text("Applications closed")
-    confirm = page.get_by_role("button", name="Confirm: enough people")
-    expect(confirm).to_be_enabled()
     journey.shots.take(page, "dashboard-closed")
-    confirm.click()
+    page.get_by_role("link", name="Confirm: enough people…").click()
+    expect(page.locator("article.preview")).to_have_count(2)
+    journey.shots.take(page, "confirm-preview")
+    page.get_by_role("button", name="Confirm and send 2 invoice(s)").click()
     expect(page.locator(".flash-success").first).to_contain_text(
         "2 remainder invoice(s) issued and e-mailed.")
     expect(page.locator(".dates .state")).to_have_text("Confirmed")

@@ -16,10 +16,12 @@ GET_ROUTES = {
     "staff.export_csv": ("facilitator", "admin"),
     "staff.application": ("facilitator", "admin"),
     "staff.cancel": ("facilitator", "admin"),
+    "staff.confirm_preview": ("facilitator", "admin"),
     "staff.settings": ("admin",),
     "staff.copy": ("admin",),
 }
-POST_ONLY = {"staff.review", "staff.preview", "staff.decide", "staff.cohort_action"}
+POST_ONLY = {"staff.review", "staff.preview", "staff.decide", "staff.cohort_action",
+             "staff.confirm"}
 
 
 def _url(rule: str, cohort, enrollment) -> str:

@@ -44,7 +44,7 @@ def test_confirming_below_the_minimum_is_shown_disabled_with_the_reason(client, 
 
     page = client.get(url).get_data(as_text=True)
     assert "Not now: Only 1 registered; the cohort needs at least 3 to go ahead." in page
-    response = client.post(f"{url}/actions/confirm", data={"csrf_token": page_token(client, url)})
+    response = client.post(f"{url}/confirm", data={"csrf_token": page_token(client, url)})
 
     assert response.status_code == 409
     session.expire_all()

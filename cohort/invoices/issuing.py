@@ -49,6 +49,26 @@ def document_to_correct(session: Session, enrollment: Enrollment) -> Document | 
     return max(issued, key=lambda d: (d.kind == "invoice", d.id), default=None)
 
 
+def draft_document(
+    session: Session, enrollment: Enrollment, *, kind: str, lines: list[tuple[str, Money]],
+    now: datetime, refers_to: Document | None = None, due_at: datetime | None = None,
+    reason: str = "", note: str = "", payment_id: int | None = None,
+) -> Document:
+    """The document as it would be issued now, not numbered and not stored (for previews)."""
+    currency = enrollment.cohort.currency
+    total = sum((amount for _, amount in lines), Money(0, currency))
+    series = f"{SERIES_PREFIX[kind]}-{now.year}"
+    return Document(
+        kind=kind, series=series, number=0, display_number=f"{series}-…",
+        enrollment_id=enrollment.id, refers_to_id=refers_to.id if refers_to else None,
+        payment_id=payment_id,
+        issued_at=now, due_at=due_at, currency=currency, total_cents=total.cents,
+        lines=[{"description": text, "amount_cents": amount.cents} for text, amount in lines],
+        seller=seller_snapshot(), buyer=buyer_snapshot(session, enrollment), reason=reason,
+        note=note,
+    )
+
+
 def issue_document(
     session: Session, enrollment: Enrollment, *, kind: str, lines: list[tuple[str, Money]],
     now: datetime, refers_to: Document | None = None, due_at: datetime | None = None,
@@ -59,19 +79,11 @@ def issue_document(
     A receipt names the payment it records (`payment_id`), so that it carries only that
     payment's Stripe ids.
     """
-    currency = enrollment.cohort.currency
-    total = sum((amount for _, amount in lines), Money(0, currency))
-    series = f"{SERIES_PREFIX[kind]}-{now.year}"
-    number = next_number(session, series)
-    document = Document(
-        kind=kind, series=series, number=number, display_number=f"{series}-{number:04d}",
-        enrollment_id=enrollment.id, refers_to_id=refers_to.id if refers_to else None,
-        payment_id=payment_id,
-        issued_at=now, due_at=due_at, currency=currency, total_cents=total.cents,
-        lines=[{"description": text, "amount_cents": amount.cents} for text, amount in lines],
-        seller=seller_snapshot(), buyer=buyer_snapshot(session, enrollment), reason=reason,
-        note=note,
-    )
+    document = draft_document(session, enrollment, kind=kind, lines=lines, now=now,
+                              refers_to=refers_to, due_at=due_at, reason=reason, note=note,
+                              payment_id=payment_id)
+    document.number = next_number(session, document.series)
+    document.display_number = f"{document.series}-{document.number:04d}"
     session.add(document)
     session.flush()
     return document

@@ -13,7 +13,7 @@ from cohort.extensions import db
 from cohort.models import Cohort
 from cohort.services.cancellation import cancel_cohort
 from cohort.services.cohort_settings import copy_cohort, current_settings, update_settings
-from cohort.services.confirmation import confirm_cohort
+from cohort.services.confirmation import confirm_cohort, preview_confirmation
 from cohort.services.dashboard import COHORT_ACTIONS, cohort_actions, deadlines
 from cohort.services.review_queue import queue_summary
 from cohort.services.status import STATE_LABELS
@@ -21,7 +21,7 @@ from cohort.services.transitions import change_cohort
 from cohort.views.staff import bp
 from cohort.views.staff.common import FACILITATION, actor, cohort_or_404
 from forms.cohort_settings import CohortSettingsForm
-from forms.console import CancelCohortForm, ConfirmForm, CopyCohortForm
+from forms.console import CancelCohortForm, ConfirmCohortForm, ConfirmForm, CopyCohortForm
 from workflows import CohortMachine, EnrollmentMachine
 
 STAFF = ("facilitator", "finance")
@@ -60,14 +60,40 @@ def cohort_action(slug: str, event: str) -> Response:
         abort(404)
     if not ConfirmForm().validate_on_submit():
         abort(400, description="This form has expired; reload the page and try again.")
-    if event == "confirm":
-        invoices = confirm_cohort(db.session, cohort, actor=actor(), now=now(),
-                                  due_days=current_app.config["INVOICE_DUE_DAYS"])
-        flash(f"{len(invoices)} remainder invoice(s) issued and e-mailed.", "success")
-    else:
-        change_cohort(db.session, cohort.id, event, actor=actor(), now=now())
+    if event == "confirm":  # invoices go out only from the preview's own button
+        return redirect(url_for("staff.confirm_preview", slug=slug), code=303)
+    change_cohort(db.session, cohort.id, event, actor=actor(), now=now())
     db.session.commit()
     flash(f"{COHORT_ACTIONS[event][0]}: done. The cohort is now {cohort.state}.", "success")
+    return redirect(url_for("staff.dashboard", slug=slug))
+
+
+@bp.get("/cohorts/<slug>/confirm")
+@role_required(*FACILITATION)
+def confirm_preview(slug: str) -> str:
+    """Each registrant's remainder invoice and e-mail, before confirming sends them."""
+    cohort = cohort_or_404(slug)
+    preview = preview_confirmation(db.session, cohort, now=now(),
+                                   due_days=current_app.config["INVOICE_DUE_DAYS"])
+    form = ConfirmCohortForm(data={"enrollment_ids": preview.enrollment_ids})
+    return render_template("staff/confirm_preview.html", cohort=cohort, preview=preview,
+                           form=form)
+
+
+@bp.post("/cohorts/<slug>/confirm")
+@role_required(*FACILITATION)
+def confirm(slug: str) -> Response:
+    """Confirm the cohort and invoice the registrants the preview showed (or nobody)."""
+    cohort = cohort_or_404(slug)
+    form = ConfirmCohortForm()
+    if not form.validate_on_submit():
+        abort(400, description="This form has expired; reload the page and try again.")
+    invoices = confirm_cohort(db.session, cohort, actor=actor(), now=now(),
+                              due_days=current_app.config["INVOICE_DUE_DAYS"],
+                              previewed=form.enrollment_ids.data)
+    db.session.commit()
+    flash(f"{len(invoices)} remainder invoice(s) issued and e-mailed. "
+          f"The cohort is now {cohort.state}.", "success")
     return redirect(url_for("staff.dashboard", slug=slug))
 
 
