@@ -23,6 +23,29 @@ class Timeline:
     last_meeting_ends_at: datetime | None
 
 
+class Instants(Protocol):
+    """A cohort's instants that move states on, read only when a rule needs them.
+
+    A `Timeline`, or a `Cohort` row itself (its meetings are then loaded only if asked).
+    """
+
+    @property
+    def applications_close_at(self) -> datetime:
+        """When applications close."""
+
+    @property
+    def registration_deadline_at(self) -> datetime:
+        """When accepted places lapse unless registered."""
+
+    @property
+    def first_meeting_at(self) -> datetime | None:
+        """Start of the first meeting."""
+
+    @property
+    def last_meeting_ends_at(self) -> datetime | None:
+        """End of the last meeting."""
+
+
 @dataclass(frozen=True)
 class AsOf:
     """A state as of an instant; `since` is when time made it so, if not yet recorded."""
@@ -37,7 +60,7 @@ class AsOf:
         return self.state != self.recorded
 
 
-def _cohort_step(state: str, times: Timeline, now: datetime) -> tuple[str, datetime] | None:
+def _cohort_step(state: str, times: Instants, now: datetime) -> tuple[str, datetime] | None:
     """The state the clock moves a cohort to from `state`, and since when; None if none."""
     if state == "open" and now >= times.applications_close_at:
         return "closed", times.applications_close_at
@@ -50,7 +73,7 @@ def _cohort_step(state: str, times: Timeline, now: datetime) -> tuple[str, datet
     return None
 
 
-def cohort_as_of(recorded: str, times: Timeline, now: datetime) -> AsOf:
+def cohort_as_of(recorded: str, times: Instants, now: datetime) -> AsOf:
     """The cohort's state at `now`: applications close at their deadline, meetings run it."""
     state, since = recorded, None
     while (step := _cohort_step(state, times, now)) is not None:
@@ -58,7 +81,7 @@ def cohort_as_of(recorded: str, times: Timeline, now: datetime) -> AsOf:
     return AsOf(state, recorded, since)
 
 
-def enrollment_as_of(recorded: str, cohort: AsOf, times: Timeline, now: datetime) -> AsOf:
+def enrollment_as_of(recorded: str, cohort: AsOf, times: Instants, now: datetime) -> AsOf:
     """The enrollment's state at `now`, given its cohort's state at `now`.
 
     An accepted place lapses at the registration deadline; the invoiced and paid participate
@@ -74,20 +97,10 @@ def enrollment_as_of(recorded: str, cohort: AsOf, times: Timeline, now: datetime
     return AsOf(state, recorded, since)
 
 
-class CohortRecord(Protocol):
+class CohortRecord(Instants, Protocol):
     """What these rules read of a cohort (a `Cohort` row has it)."""
 
     state: str
-    applications_close_at: datetime
-    registration_deadline_at: datetime
-
-    @property
-    def first_meeting_at(self) -> datetime | None:
-        """Start of the first meeting."""
-
-    @property
-    def last_meeting_ends_at(self) -> datetime | None:
-        """End of the last meeting."""
 
 
 class EnrollmentRecord(Protocol):
@@ -100,19 +113,12 @@ class EnrollmentRecord(Protocol):
         """The enrollment's cohort."""
 
 
-def timeline(cohort: CohortRecord) -> Timeline:
-    """The cohort's instants that move states on by themselves."""
-    return Timeline(cohort.applications_close_at, cohort.registration_deadline_at,
-                    cohort.first_meeting_at, cohort.last_meeting_ends_at)
-
-
 def cohort_state_at(cohort: CohortRecord, now: datetime) -> AsOf:
     """The cohort's state at `now`."""
-    return cohort_as_of(cohort.state, timeline(cohort), now)
+    return cohort_as_of(cohort.state, cohort, now)
 
 
 def enrollment_state_at(enrollment: EnrollmentRecord, now: datetime) -> AsOf:
     """The enrollment's state at `now` (with its cohort's state at `now`)."""
     cohort = enrollment.cohort
-    return enrollment_as_of(enrollment.state, cohort_state_at(cohort, now), timeline(cohort),
-                            now)
+    return enrollment_as_of(enrollment.state, cohort_state_at(cohort, now), cohort, now)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import abort
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from cohort.extensions import db
 from cohort.models import Cohort, Enrollment
@@ -14,7 +15,9 @@ FACILITATION = ("facilitator",)  # admins pass every role check
 
 def cohort_or_404(slug: str) -> Cohort:
     """Any cohort (drafts included) by slug."""
-    cohort = db.session.scalars(select(Cohort).where(Cohort.slug == slug)).one_or_none()
+    cohort = db.session.scalars(  # with its program: pages name it (program — cohort)
+        select(Cohort).where(Cohort.slug == slug).options(joinedload(Cohort.program))
+    ).one_or_none()
     if cohort is None:
         abort(404, description="There is no cohort at this address.")
     return cohort
