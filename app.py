@@ -23,6 +23,7 @@ from cohort.views import (
     health,
     public,
     registration,
+    row_ids,
     staff,
     staff_auth,
     stripe_webhook,
@@ -58,6 +59,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     payments_setup.init_app(app)
     security.init_app(app)
     request_limits.init_app(app)  # registers its check first, before the CSRF check
+    row_ids.init_app(app)  # before the blueprints: their <int:…> ids are bounded
 
     app.register_blueprint(public.bp)
     app.register_blueprint(applicant.bp)

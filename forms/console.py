@@ -20,7 +20,7 @@ from wtforms.validators import (
 )
 
 from forms.base import CohortForm
-from forms.numbers import WholeNumberField
+from forms.numbers import WholeNumberField, row_id
 from forms.option_lists import options
 from workflows import EnrollmentMachine
 
@@ -44,7 +44,7 @@ class DecisionForm(CohortForm):
     """A decision for one or several applications, with an optional personal message."""
 
     event = HiddenField(validators=[AnyOf(list(DECISIONS), message="Choose a decision.")])
-    enrollment_ids = SelectMultipleField("Applications", coerce=int, validate_choice=False,
+    enrollment_ids = SelectMultipleField("Applications", coerce=row_id, validate_choice=False,
                                          validators=[DataRequired(
                                              message="Select at least one application.")])
     message = TextAreaField("Personal message (added to the e-mail)", validators=[

@@ -11,10 +11,13 @@ from typing import Any
 
 from wtforms import IntegerField
 
+from cohort.models.base import MAX_ROW_ID
+
 # 1997, 1,997, 1997.5, 1,997.00 — optional leading "$"; commas only between groups of three.
 AMOUNT = re.compile(r"\$?((?:[0-9]{1,3}(?:,[0-9]{3})+)|[0-9]+)(?:\.([0-9]{1,2}))?")
 PERCENT = re.compile(r"([0-9]{1,3})(?:\.([0-9]{1,2}))?")
 WHOLE = re.compile(r"[0-9]{1,9}")
+WHOLE_ID = re.compile(r"[0-9]{1,10}")
 MAX_CENTS = 100_000_000  # USD 1,000,000
 AMOUNT_MESSAGE = ("Please give an amount in digits such as 1,997.00 "
                   "(at most two decimals, no letters or exponents).")
@@ -45,6 +48,14 @@ def parse_basis_points(text: str) -> int:
     if points > 10_000:
         raise ValueError("Between 0 and 100, at most two decimals.")
     return points
+
+
+def row_id(value: Any) -> int:
+    """A row id ticked in a form ('12' → 12); ValueError unless digits naming a possible row."""
+    text = value.strip() if isinstance(value, str) else str(value)
+    if not WHOLE_ID.fullmatch(text) or int(text) > MAX_ROW_ID:
+        raise ValueError("That is not one of the rows shown.")
+    return int(text)
 
 
 class WholeNumberField(IntegerField):

@@ -18,6 +18,9 @@ NAMING_CONVENTION = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+# The largest id an id column holds (PostgreSQL's `integer`). A larger number in an address or a
+# form names no row; it is refused before a query, since SQLite cannot even bind it (a 500).
+MAX_ROW_ID = 2**31 - 1
 
 
 class UTCInstant(TypeDecorator[datetime]):
