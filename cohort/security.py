@@ -1,7 +1,8 @@
 """Security headers on every response: a strict Content-Security-Policy and its companions.
 
 Every response of the staff, finance, sign-in, applicant and registration blueprints (pages, CSV
-exports, PDFs, errors) is also sent with `Cache-Control: private, no-store`.
+exports, PDFs, errors) is also sent with `Cache-Control: private, no-store`, and so is the
+public page after applying, which repeats the applicant's address.
 
 The policy allows only this service and the origin Stripe.js is loaded from (config
 `STRIPE_JS_URL`: https://js.stripe.com in production, localstripe's fake in development and
@@ -25,6 +26,8 @@ HSTS = "max-age=31536000; includeSubDomains"
 # Pages, exports and documents about people or money: no browser or proxy may keep a copy.
 PRIVATE_BLUEPRINTS = frozenset({"staff", "staff_auth", "finance", "applicant", "registration",
                                 "dev"})
+# Public pages that show what one visitor typed (the address they applied with).
+PRIVATE_ENDPOINTS = frozenset({"public.applied"})
 NO_STORE = "private, no-store"
 HOST_AND_PORT = re.compile(r"[a-z0-9.-]+(:[0-9]{1,5})?|\[[0-9a-f:.]+\](:[0-9]{1,5})?")
 
@@ -71,7 +74,7 @@ def _secure_headers(response: Response) -> Response:
     headers["X-Frame-Options"] = "DENY"
     # Pages behind a private token set the stricter no-referrer themselves: keep theirs.
     headers.setdefault("Referrer-Policy", "same-origin")
-    if request.blueprint in PRIVATE_BLUEPRINTS:
+    if request.blueprint in PRIVATE_BLUEPRINTS or request.endpoint in PRIVATE_ENDPOINTS:
         headers["Cache-Control"] = NO_STORE
     if config.get("COHORT_ENV") == "production":
         headers["Strict-Transport-Security"] = HSTS
