@@ -425,7 +425,7 @@ def _journey(journey: Journey, session: Any) -> None:
         "Participating" if running else "Paid in full")
     expect(page.locator("#statement")).to_contain_text("Rebate, credit note CN-2024-0001")
     expect(page.locator("ul.documents")).to_contain_text("CN-2024-0001")
-    expect(page.locator("ul.documents")).to_contain_text("credit note — $499.25 USD")
+    expect(page.locator("ul.documents")).to_contain_text("Credit note — $499.25 USD")
     expect(page.locator("p.rebate")).to_contain_text("issued on")
     journey.done(page, "rebate-au")
     rebate = wait_for_mail(journey.smtp, SYDNEY.email, "Your rebate of $499.25 USD",
