@@ -8,12 +8,20 @@ from typing import Any
 
 from flask import Flask
 
-from cohort import cli, database, request_ids, request_limits, security, startup, templating
+from cohort import (
+    cli,
+    database,
+    finance_cli,
+    request_ids,
+    request_limits,
+    security,
+    startup,
+    templating,
+)
 from cohort.auth import cli as users_cli
 from cohort.auth.roles import load_user
 from cohort.clock import Clock
 from cohort.extensions import csrf, db, login_manager, migrate
-from cohort.invoices import cli as finance_cli
 from cohort.payments import setup as payments_setup
 from cohort.views import (
     applicant,

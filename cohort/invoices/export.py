@@ -13,10 +13,10 @@ from sqlalchemy.orm import Session
 
 from cohort.database import read_only
 from cohort.invoices.rendering import pdf_filename
+from cohort.invoices.status import DocumentRow
 from cohort.invoices.stored import render_and_store
 from cohort.models import Document, DocumentFile
 from cohort.schedule import local
-from cohort.services.finance import DocumentRow
 from cohort.spreadsheet import safe_cell
 
 CSV_COLUMNS = ["number", "type", "date", "buyer", "organisation", "country", "tax id",
