@@ -18,14 +18,16 @@ from sqlalchemy import func, select
 
 from cohort.database import read_only
 from cohort.extensions import db
-from cohort.invoices import rendering
+from cohort.invoices import rendering, stored
+from cohort.invoices.issuing import issue_document
 from cohort.invoices.pdf import PAPERS
 from cohort.invoices.rendering import document_pdf
-from cohort.invoices.stored import pdf_of, store_missing
-from cohort.models import Document, DocumentFile, DocumentImmutable
+from cohort.invoices.stored import Backlog, pdf_of, store_missing
+from cohort.models import Document, DocumentFile, DocumentImmutable, Enrollment
+from cohort.money import Money
 from cohort.worker.loop import Worker
 from tests.console_helpers import sign_in
-from tests.factories import make_staff, set_clock
+from tests.factories import make_staff, set_clock, utc
 from tests.smtp_server import SmtpTestServer
 from tests.test_finance_exports import _invoiced
 
@@ -195,3 +197,24 @@ def test_a_stored_pdf_never_changes(app, session):
         session.flush()
     session.rollback()
     assert session.scalar(select(func.count()).select_from(DocumentFile)) == 2 * len(PAPERS)
+
+
+def test_a_worker_looks_again_only_at_documents_newer_than_those_it_found_stored(
+        app, session, monkeypatch):
+    monkeypatch.setattr(stored, "RECHECK_MARGIN", 0)  # no ids are looked at twice here
+    _, enrollment = _invoiced(session)
+    newest = max(d.id for d in documents(session))
+    session.rollback()
+    backlog = Backlog()
+
+    assert store_missing(session, backlog=backlog) == 2 * len(PAPERS)
+    assert backlog.stored_through == 0  # it found some missing: it looks again next round
+    assert store_missing(session, backlog=backlog) == 0
+    assert backlog.stored_through == newest
+
+    later = issue_document(session, session.get(Enrollment, enrollment.id), kind="receipt",
+                           now=utc("2024-02-03T00:00:00Z"), lines=[("Extra", Money(100, "USD"))])
+    session.commit()
+    assert later.id > newest
+    assert store_missing(session, backlog=backlog) == len(PAPERS)
+    assert sorted(p for (d, p) in stored_files(session) if d == later.id) == sorted(PAPERS)

@@ -14,9 +14,9 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Callable, Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from sqlalchemy import Insert, or_, select
+from sqlalchemy import Insert, func, or_, select
 from sqlalchemy.orm import Session
 
 from cohort.clock import now
@@ -89,29 +89,47 @@ def attachment(session: Session, document_id: int) -> tuple[str, bytes]:
     return pdf_filename(document), pdf_of(session, document).data
 
 
-def documents_without_files(session: Session, limit: int,
-                            skip: Collection[int] = ()) -> list[int]:
-    """Ids of documents lacking a stored PDF on some paper size, oldest first."""
+#: Ids this far below the newest are looked at again (a transaction that took a lower id may
+#: commit after one that took a higher id).
+RECHECK_MARGIN = 1000
+
+
+@dataclass
+class Backlog:
+    """What a worker remembers between rounds, so a round does not look at every document."""
+
+    failed: set[int] = field(default_factory=set)  # failed to render: skipped until restart
+    stored_through: int = 0  # every document with an id up to this had its files
+
+
+def documents_without_files(session: Session, limit: int, skip: Collection[int] = (),
+                            after: int = 0) -> list[int]:
+    """Ids (above `after`) of documents lacking a stored PDF on some paper size, oldest first."""
     lacking = or_(*(
         ~select(DocumentFile.document_id)
         .where(DocumentFile.document_id == Document.id, DocumentFile.paper == paper).exists()
         for paper in PAPERS))
-    query = select(Document.id).where(lacking).order_by(Document.id).limit(limit)
+    query = (select(Document.id).where(Document.id > after, lacking).order_by(Document.id)
+             .limit(limit))
     if skip:
         query = query.where(Document.id.not_in(list(skip)))
     return list(session.scalars(query))
 
 
-def store_missing(session: Session, *, limit: int = 10, failed: set[int] | None = None,
+def store_missing(session: Session, *, limit: int = 10, backlog: Backlog | None = None,
                   should_stop: Callable[[], bool] | None = None) -> int:
     """Render and store what up to `limit` documents lack; the number of files stored.
 
-    A document that fails to render is logged and added to `failed` (skipped next time).
+    A document that fails to render is logged and remembered in `backlog` (skipped next time).
     """
-    failed = failed if failed is not None else set()
+    backlog = backlog if backlog is not None else Backlog()
     stored = 0
     with read_only():
-        for document_id in documents_without_files(session, limit, failed):
+        missing = documents_without_files(session, limit, backlog.failed, backlog.stored_through)
+        if not missing:
+            newest = session.scalar(select(func.max(Document.id))) or 0
+            backlog.stored_through = max(backlog.stored_through, newest - RECHECK_MARGIN)
+        for document_id in missing:
             if should_stop is not None and should_stop():
                 break
             document = session.get(Document, document_id)
@@ -125,6 +143,6 @@ def store_missing(session: Session, *, limit: int = 10, failed: set[int] | None 
                         stored += 1
             except Exception:
                 logger.exception("could not render document %s; it is skipped", document_id)
-                failed.add(document_id)
+                backlog.failed.add(document_id)
         session.commit()  # ends the read (and keeps any file written in this transaction)
     return stored

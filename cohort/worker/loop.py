@@ -22,7 +22,7 @@ from flask import Flask, current_app
 
 from cohort.clock import now
 from cohort.extensions import db
-from cohort.invoices.stored import store_missing
+from cohort.invoices.stored import Backlog, store_missing
 from cohort.mail.delivery import deliver_due
 from cohort.mail.settings import smtp_settings
 from cohort.timekeeping import TickReport, tick
@@ -53,7 +53,7 @@ class Worker:
         self._stopping = threading.Event()
         self._next_beat = 0.0
         self._next_tick_check = 0.0
-        self._unrenderable: set[int] = set()  # documents whose PDF failed; retried on restart
+        self._documents = Backlog()  # how far issued documents' PDFs are known to be stored
 
     def stop(self) -> None:
         """Ask the loop to end after what it is doing (safe from a signal handler)."""
@@ -94,7 +94,7 @@ class Worker:
             beat(session, self.worker_id, hostname=self.hostname, pid=self.pid, now=now())
             self._next_beat = time.monotonic() + HEARTBEAT_SECONDS
         # Issued documents' PDFs first: mail that attaches them then reads stored bytes.
-        busy = store_missing(session, limit=DOCUMENT_BATCH, failed=self._unrenderable,
+        busy = store_missing(session, limit=DOCUMENT_BATCH, backlog=self._documents,
                              should_stop=lambda: self.stopping) > 0
         settings = smtp_settings()
         if settings is not None and not self.stopping:
