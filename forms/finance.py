@@ -29,9 +29,9 @@ class DocumentFilterForm(CohortForm):
     issued_to = DateField("Issued to (inclusive)", validators=[Optional()])
     country = SelectField("Buyer's country", validate_choice=False, widget=PrerenderedSelect())
 
-    def __init__(self, *args: Any, cohorts: list[str], **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.cohort.choices = options([("", "All cohorts"), *((s, s) for s in cohorts)])
+    def __init__(self, *args: Any, cohorts: list[tuple[str, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)  # cohorts: (slug, name people read)
+        self.cohort.choices = options([("", "All cohorts"), *cohorts])
         self.country.choices = country_options("All countries")
 
 

@@ -121,3 +121,14 @@ def test_the_status_page_dates_documents_as_printed_and_says_which_zone(client, 
     assert "January 11" not in documents and "January 25" not in documents
     assert "in the cohort's zone (America/Los_Angeles)" in page
     assert '<th scope="col">Date (Pacific/Auckland)</th>' in page
+
+
+def test_the_finance_desk_names_cohorts_by_program_and_title(client, session):
+    cohort = make_cohort(session, slug="cop-2024")
+    make_enrollment(session, cohort, state="invoiced")
+    make_staff(session, role="finance", email="finance@example.org")
+    session.commit()
+    sign_in(client, "finance@example.org")
+
+    desk = client.get("/finance/").get_data(as_text=True)
+    assert f'<option value="cop-2024">{COHORT_NAME}</option>' in desk

@@ -27,7 +27,8 @@ ATTRIBUTES = [{}, {"id": "tz"}, {"aria-describedby": "country-help", "aria-inval
 def _forms(app):
     return [ApplicationForm(meta={"csrf": False}), ZoneChoiceForm(),
             RegistrationForm(meta={"csrf": False}),
-            DocumentFilterForm(MultiDict(), cohorts=["cop-2024"], meta={"csrf": False})]
+            DocumentFilterForm(MultiDict(), cohorts=[("cop-2024", "CoP — 2024")],
+                               meta={"csrf": False})]
 
 
 def _old_rendering(field, **attributes) -> str:

@@ -20,6 +20,7 @@ from flask import (
 )
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from cohort.auth.roles import role_required
 from cohort.clock import now
@@ -42,6 +43,7 @@ from cohort.services.finance import (
 )
 from cohort.services.payments import record_offline_payment
 from cohort.services.status import account
+from cohort.templating import cohort_name
 from forms.finance import CreditNoteForm, DocumentFilterForm, OfflinePaymentForm
 from forms.numbers import parse_cents
 
@@ -49,8 +51,9 @@ bp = Blueprint("finance", __name__, url_prefix="/finance")
 
 
 def _filter_form() -> tuple[DocumentFilterForm, DocumentFilter]:
-    slugs = list(db.session.scalars(select(Cohort.slug).order_by(Cohort.slug)))
-    form = DocumentFilterForm(request.args, cohorts=slugs)
+    cohorts = db.session.scalars(
+        select(Cohort).options(joinedload(Cohort.program)).order_by(Cohort.slug))
+    form = DocumentFilterForm(request.args, cohorts=[(c.slug, cohort_name(c)) for c in cohorts])
     form.validate()
     zone = ZoneInfo(current_app.config["SELLER_TIME_ZONE"])  # days are the seller's days
     start = form.issued_from.data if not form.issued_from.errors else None
