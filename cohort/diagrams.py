@@ -52,7 +52,12 @@ def _columns(machine: type[LifecycleMachine], found: list[Edge]) -> dict[str, in
 
 @cache
 def machine_svg(machine: type[LifecycleMachine]) -> str:
-    """An SVG drawing of the machine's states and transitions."""
+    """An SVG drawing of the machine's states and transitions.
+
+    Every id in it starts with the machine's name ("enrollment-arrow", "cohort-state-open"), so
+    two drawings on one page never share an id.
+    """
+    prefix = escape(machine.__name__.removesuffix("Machine").lower() or "machine")
     found = edges(machine)
     column = _columns(machine, found)
     rows: dict[int, int] = {}
@@ -69,8 +74,8 @@ def machine_svg(machine: type[LifecycleMachine]) -> str:
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
         f'role="img" aria-label="{escape(machine.__name__)} states and transitions" '
         f'font-family="sans-serif" font-size="12">',
-        '<defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" '
-        'markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" '
+        f'<defs><marker id="{prefix}-arrow" viewBox="0 0 10 10" refX="10" refY="5" '
+        'markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" '
         'fill="#444"/></marker></defs>',
     ]
     for index, edge in enumerate(found):
@@ -97,14 +102,14 @@ def machine_svg(machine: type[LifecycleMachine]) -> str:
         label = edge.event + (f" [{', '.join(edge.guards)}]" if edge.guards else "")
         parts.append(f'<g class="edge"><title>{escape(edge.source)} → {escape(edge.target)}: '
                      f'{escape(label)}</title><path d="{path}" fill="none" stroke="#444" '
-                     f'marker-end="url(#arrow)"/><text x="{lx:.0f}" y="{ly:.0f}" '
+                     f'marker-end="url(#{prefix}-arrow)"/><text x="{lx:.0f}" y="{ly:.0f}" '
                      f'text-anchor="middle" fill="#1f5f8b">{escape(edge.event)}</text></g>')
     for state in machine.states:  # type: ignore[attr-defined]
         x, y = position[state.id]
         stroke = 3 if state.final or state.initial else 1
         fill = "#e3f3e6" if state.initial else ("#eee" if state.final else "#fff")
         parts.append(
-            f'<g class="state" id="state-{escape(state.id)}"><rect x="{x}" y="{y}" '
+            f'<g class="state" id="{prefix}-state-{escape(state.id)}"><rect x="{x}" y="{y}" '
             f'width="{BOX_W}" height="{BOX_H}" rx="8" fill="{fill}" stroke="#333" '
             f'stroke-width="{stroke}"/><text x="{x + BOX_W / 2}" y="{y + BOX_H / 2 + 4}" '
             f'text-anchor="middle" font-weight="bold">{escape(state.id)}</text></g>')

@@ -1,18 +1,19 @@
-"""The base of every form: only real form fields are read, and control characters are refused."""
+"""The base of every form: only real form fields are read, and invisible characters are refused.
+
+What is refused, and the words beside the field, are in `cohort/text_rules.py`. Every field but
+a text area (and a password, which is never shown or mailed) is single-line text.
+"""
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from flask import request
 from flask_wtf import FlaskForm
 from flask_wtf.form import _Auto, _is_submitted
+from wtforms.widgets import PasswordInput, TextArea
 
-# Invisible characters no one types on purpose: NUL and other C0 controls (tab, newline and
-# carriage return are allowed), DEL, and the Unicode line and paragraph separators.
-CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u2028\u2029]")
-CONTROL_MESSAGE = "Please remove the invisible control characters from this field."
+from cohort.text_rules import CONTROL_CHARACTERS, CONTROL_MESSAGE, invisible_character_problem
 
 
 def strip_text(value: Any) -> Any:
@@ -30,15 +31,28 @@ class CohortForm(FlaskForm):
                 return request.form if _is_submitted() else None
             return formdata
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if "csrf_token" in self:
+            # Pages with two forms would otherwise have two elements with id="csrf_token".
+            self["csrf_token"].render_kw = {"id": False}
+
     def error_text(self) -> str:
         """Every field error, in one sentence-separated line (for a flash or an error page)."""
         return " ".join(error for errors in self.errors.values() for error in errors)
 
     def validate(self, extra_validators: Any = None) -> bool:
-        """The fields' own checks, then no control characters in any text."""
+        """The fields' own checks, then no invisible characters in any text."""
         valid = super().validate(extra_validators=extra_validators)
         for field in self:
-            if isinstance(field.data, str) and CONTROL_CHARACTERS.search(field.data):
-                field.errors = [*field.errors, CONTROL_MESSAGE]
+            if not isinstance(field.data, str):
+                continue
+            if isinstance(field.widget, PasswordInput):
+                problem = CONTROL_MESSAGE if CONTROL_CHARACTERS.search(field.data) else ""
+            else:
+                problem = invisible_character_problem(
+                    field.data, single_line=not isinstance(field.widget, TextArea))
+            if problem:
+                field.errors = [*field.errors, problem]
                 valid = False
         return valid

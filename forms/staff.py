@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from wtforms import EmailField, PasswordField
+from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Email, Length
 
 from cohort.auth.services import EMAIL_MAX_LENGTH, PASSWORD_MAX_LENGTH
@@ -12,7 +12,9 @@ from forms.base import CohortForm, strip_text
 class LoginForm(CohortForm):
     """E-mail address and password of a staff account."""
 
-    email = EmailField("E-mail address", filters=[strip_text], validators=[
+    # A text field (not type=email) so that password managers may fill it as the username.
+    email = StringField("E-mail address", filters=[strip_text], render_kw={
+        "inputmode": "email", "spellcheck": "false", "autocapitalize": "none"}, validators=[
         DataRequired(message="Please enter your e-mail address."),
         Length(max=EMAIL_MAX_LENGTH,
                message=f"Please keep this under {EMAIL_MAX_LENGTH} characters."),

@@ -285,3 +285,48 @@ def test_answers_are_stored_exactly_as_given(client, session):
     answers = session.scalars(select(ApplicationAnswers)).one()
     assert (answers.role, answers.role_title) == ("other", "Chair of the circle")
     assert answers.prerequisite_details == "Sociocracy For All, 2022, 30 hours"
+
+
+@pytest.mark.parametrize(("field", "value", "message"), [
+    ("full_name", "Ada\u202eecalevoL", "invisible formatting characters"),
+    ("full_name", "Ada\u200bLovelace", "invisible formatting characters"),
+    ("full_name", "\ufeffAda Lovelace", "invisible formatting characters"),
+    ("full_name", "Ada \u2066Lovelace\u2069", "invisible formatting characters"),
+    ("full_name", "Ada\r\nBcc: all@example.org", "Please keep this on one line"),
+    ("full_name", "Ada\tLovelace", "Please keep this on one line"),
+    ("full_name", "Ada\x85Lovelace", "invisible control characters"),
+    ("organisation", "Engines\u200eLtd", "invisible formatting characters"),
+    ("role_title", "Chair\nof the circle", "Please keep this on one line"),
+    ("hopes_to_bring", "Plenty of\u202e experience to share, honestly.", "invisible formatting"),
+])
+def test_invisible_characters_and_line_breaks_are_refused_beside_the_field(
+        client, session, field, value, message):
+    cohort = make_cohort(session)
+    session.commit()
+
+    response = _post(client, cohort, **{field: value, "role": "other", "role_title": "Chair",
+                                        **({field: value} if field == "role_title" else {})})
+
+    assert response.status_code == 422
+    assert message in _error_beside(response.get_data(as_text=True), field)
+    assert _rows(session, Enrollment) == 0
+
+
+@pytest.mark.parametrize("name", [
+    "Zoë Ñúñez", "محمد\u200cرضا احمدی", "Anjali \u0915\u094d\u200d\u0937", "Ada 👩\u200d💻",
+])
+def test_names_in_any_script_with_their_joiners_are_accepted(client, session, name):
+    cohort = make_cohort(session)
+    session.commit()
+
+    assert _post(client, cohort, full_name=name).status_code == 302
+    assert session.scalars(select(Person.name)).one() == name
+
+
+def test_multi_line_answers_keep_their_line_breaks(client, session):
+    cohort = make_cohort(session)
+    session.commit()
+    text = "First, my experience.\r\nSecond, my questions.\tAnd a tab."
+
+    assert _post(client, cohort, hopes_to_bring=text).status_code == 302
+    assert session.scalars(select(ApplicationAnswers.hopes_to_bring)).one() == text

@@ -722,3 +722,57 @@ def test_an_oversized_application_is_a_413_in_words_and_saves_nothing(
         assert session.scalars(select(Enrollment)).all() == before
     else:
         assert response.status_code == 302  # taken (or, the second time, answered the same)
+
+
+# --- invisible characters and line breaks in single-line fields --------------------------------
+
+# Joiners (U+200C, U+200D) between two letters are how some scripts are written: allowed there.
+FORMAT_CHARACTER = st.characters(categories=("Cf",), exclude_characters="\u200c\u200d")
+LINE_BREAK = st.sampled_from(["\r", "\n", "\r\n", "\t", "\x0b", "\x0c", "\x85", "\u2028",
+                              "\u2029"])
+PLAIN_WORD = st.sampled_from(["Ada", "Lovelace", "Engines", "Zoë", "محمد"])
+
+
+@FUZZ
+@given(field=st.sampled_from(["full_name", "organisation", "role_title", "email"]),
+       bad=st.one_of(FORMAT_CHARACTER, LINE_BREAK), left=PLAIN_WORD, right=PLAIN_WORD)
+def test_single_line_fields_refuse_format_characters_and_line_breaks_beside_the_field(
+        client, session, field, bad, left, right):
+    cohort = make_cohort(session)
+    session.commit()
+    url = f"/cohorts/{cohort.slug}/apply"
+    value = f"{left}{bad}{right}" + ("@example.org" if field == "email" else "")
+    data = {**form_data(role="other", role_title="Chair"), field: value,
+            "csrf_token": csrf_token(client, url)}
+
+    response = client.post(url, data=data)
+
+    assert response.status_code == 422, (field, value)
+    assert error_beside(response.get_data(as_text=True), field), (field, value)
+    assert session.scalars(select(Enrollment)).all() == []
+
+
+# --- sessions -----------------------------------------------------------------------------------
+
+@FUZZ
+@given(user_id=st.one_of(
+    TEXT, st.sampled_from(["1", "1:", ":1", "1:0", "1:2", "1:1:1", "01:1", "1:01", "1 :1",
+                           "١:١", "2:1", "-1:1", "1:-1", "1:1e3", "999999999999999999999:1"])))
+def test_a_session_naming_a_stale_or_forged_account_version_opens_nothing(
+        client, session, fresh_globals, user_id):
+    """Only "<id>:<current version>" of an active account signs a session in."""
+    if not session.scalars(select(StaffUser)).first():
+        make_staff(session, role="admin", email="admin@example.org")
+        session.commit()
+    user = session.scalars(select(StaffUser)).one()
+    with client.session_transaction() as browser_session:
+        signed_in_before = "_id" in browser_session
+    if not signed_in_before:  # a real sign-in, for Flask-Login's browser fingerprint (_id)
+        sign_in(client, user.email)
+    with client.session_transaction() as browser_session:
+        browser_session["_user_id"] = user_id
+
+    response = client.get("/staff/")
+
+    signed_in = user_id == f"{user.id}:{user.session_version}"
+    assert response.status_code == (200 if signed_in else 302), user_id

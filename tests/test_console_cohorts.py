@@ -173,9 +173,10 @@ def test_the_help_page_draws_both_machines_from_their_definitions(client, sessio
     page = client.get("/staff/help").get_data(as_text=True)
 
     assert page.count("<svg") == 2
-    for state in ("submitted", "waitlisted", "accepted", "lapsed", "participating", "draft",
-                  "confirmed", "finished"):
-        assert f'id="state-{state}"' in page
+    for state in ("submitted", "waitlisted", "accepted", "lapsed", "participating", "cancelled"):
+        assert f'id="enrollment-state-{state}"' in page
+    for state in ("draft", "confirmed", "finished", "cancelled"):
+        assert f'id="cohort-state-{state}"' in page
     assert "seat_free" in page
 
 

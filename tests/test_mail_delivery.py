@@ -398,3 +398,18 @@ def test_dev_mail_does_not_exist_unless_mail_is_shown_in_the_app(app, session, c
 
     assert client.get("/dev/mail").status_code == 404
     assert client.get(f"/dev/mail/{message.id}").status_code == 404
+
+
+def test_a_line_break_in_a_stored_name_stays_in_the_subject(app, session):
+    """Names written before line breaks were refused must not cut a staff subject short."""
+    from cohort.mail.outbox import render_mail
+    from tests.factories import make_enrollment
+
+    enrollment = make_enrollment(session, open_cohort(session), state="accepted")
+    enrollment.person.name = "Ada\r\nLovelace"
+
+    subject, body = render_mail("staff_seat_released", person=enrollment.person,
+                                enrollment=enrollment, cohort=enrollment.cohort, reason="")
+
+    assert subject.startswith("A seat was released: Ada Lovelace (accepted)")
+    assert body.startswith("Ada\r\nLovelace <")

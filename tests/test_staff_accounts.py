@@ -137,3 +137,9 @@ def test_seed_demo_outside_development_creates_no_staff_accounts(app, session):
     assert result.exit_code == 0, result.output
     assert session.scalar(select(func.count()).select_from(StaffUser)) == 0
     assert "demo-password" not in result.output
+
+
+@pytest.mark.parametrize("name", ["Evan\u202eMiller", "Evan\nMiller", "\ufeffEvan"])
+def test_a_staff_name_with_invisible_characters_or_line_breaks_is_refused(session, name):
+    with pytest.raises(StaffAccountInvalid, match="The name: please"):
+        create_staff_user(session, "evan@example.org", name, "facilitator", PASSWORD, utc(FROZEN))

@@ -25,11 +25,11 @@ def load_user(user_id: str) -> StaffUser | None:
     The session holds "id:version"; a session whose version is not the account's current one
     (signed out elsewhere, password changed, deactivated) opens nothing.
     """
-    account, _, version = (user_id or "").partition(":")
-    if not (account.isascii() and account.isdigit() and version.isascii() and version.isdigit()):
+    account = (user_id or "").partition(":")[0]
+    if not (account.isascii() and account.isdigit() and len(account) < 19):
         return None
     user = db.session.get(StaffUser, int(account))
-    if user is None or not user.active or user.session_version != int(version):
+    if user is None or not user.active or user.get_id() != user_id:
         return None
     return user
 

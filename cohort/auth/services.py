@@ -20,6 +20,7 @@ from cohort.auth.passwords import (
 from cohort.auth.throttle import ThrottleLimits, check_allowed, current_limits, record_attempt
 from cohort.models import STAFF_ROLES, StaffUser
 from cohort.services import ServiceError
+from cohort.text_rules import invisible_character_problem
 
 PASSWORD_MIN_LENGTH = 12
 PASSWORD_MAX_LENGTH = 256
@@ -113,6 +114,9 @@ def create_staff_user(session: Session, email: str, name: str, role: str, passwo
     name = name.strip()
     if not name or len(name) > NAME_MAX_LENGTH:
         raise StaffAccountInvalid(f"The name must be between 1 and {NAME_MAX_LENGTH} characters.")
+    problem = invisible_character_problem(name, single_line=True)
+    if problem:
+        raise StaffAccountInvalid(f"The name: {problem[0].lower()}{problem[1:]}")
     check_password_rules(password)
     duplicate = DuplicateStaffAccount(f"There is already a staff account for {email}. "
                                       "Nothing was changed.")
