@@ -106,6 +106,8 @@ def test_the_review_queue_issues_the_same_queries_for_10_and_1000_applications(
     assert many_page.count("Rita Reviewer: ") == 100
     assert "1000 applications · page 1 of 10" in many_page
     assert "page 10 of 10" in last_page and last_page.count("Rita Reviewer: ") == 100
+    assert f'rel="next" href="{url}?page=2"' in many_page
+    assert f'rel="prev" href="{url}?page=9"' in last_page and 'rel="next"' not in last_page
     assert len(last) == len(many)
     assert len(many) == len(few), (
         f"{len(few)} statements for 10 applications but {len(many)} for 1,000:\n"
