@@ -146,3 +146,17 @@ def test_the_queue_reads_its_total_from_the_summary_unless_searching(app, client
     mine, page = _statements_of_one_load(session, client, f"{url}?mine=unreviewed")
     assert sum(s.startswith("SELECT count(*)") for s in mine) == 1, "\n".join(map(_summary, mine))
     assert "No applications match." in page  # the reviewer reviewed them all
+
+
+def test_the_dashboard_counts_the_cohorts_states_once(app, client, session):
+    cohort = make_cohort(session)
+    reviewer = make_staff(session, role="facilitator", email="reviewer@example.org",
+                          name="Rita Reviewer")
+    session.commit()
+    sign_in(client, "reviewer@example.org")
+    _add_applications(session, cohort.id, reviewer.id, 20)
+    statements, page = _statements_of_one_load(session, client,
+                                               f"/staff/cohorts/{cohort.slug}")
+    counts = [s for s in statements if "count(*)" in s and "GROUP BY enrollments.state" in s]
+    assert len(counts) == 1, "\n".join(map(_summary, statements))
+    assert "Applications:</strong> 20" in page

@@ -74,9 +74,13 @@ def deadlines(cohort: Cohort, now: datetime) -> list[Deadline]:
             for label, at in sorted(named, key=lambda pair: pair[1])]
 
 
-def cohort_actions(session: Session, cohort: Cohort, now: datetime) -> list[CohortAction]:
-    """Every action the cohort machine has from its state, enabled or with the reason it is not."""
-    facts = cohort_facts(session, cohort, now)
+def cohort_actions(session: Session, cohort: Cohort, now: datetime,
+                   counts: dict[str, int] | None = None) -> list[CohortAction]:
+    """Every action the cohort machine has from its state, enabled or with the reason it is not.
+
+    `counts` (by state) may come from the page's summary, so the cohort is counted once.
+    """
+    facts = cohort_facts(session, cohort, now, counts)
     machine = CohortMachine(cohort.state)
     actions = []
     for event in machine.possible_events():

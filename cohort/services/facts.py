@@ -47,9 +47,11 @@ def enrollment_facts(
     )
 
 
-def cohort_facts(session: Session, cohort: Cohort, now: datetime) -> CohortFacts:
-    """Facts for a cohort event."""
-    counts = count_by_state(session, cohort.id)
+def cohort_facts(session: Session, cohort: Cohort, now: datetime,
+                 counts: dict[str, int] | None = None) -> CohortFacts:
+    """Facts for a cohort event (`counts` by state, when the caller has just read them)."""
+    if counts is None:
+        counts = count_by_state(session, cohort.id)
     return CohortFacts(
         now=now,
         applications_close_at=cohort.applications_close_at,

@@ -45,9 +45,11 @@ def dashboard(slug: str) -> str:
     """The cohort's state, seats, counts, next deadlines and the actions allowed now."""
     cohort = cohort_or_404(slug)
     moment = now()
+    summary = queue_summary(db.session, cohort)
     return render_template(
-        "staff/dashboard.html", cohort=cohort, summary=queue_summary(db.session, cohort),
-        deadlines=deadlines(cohort, moment), actions=cohort_actions(db.session, cohort, moment),
+        "staff/dashboard.html", cohort=cohort, summary=summary,
+        deadlines=deadlines(cohort, moment),
+        actions=cohort_actions(db.session, cohort, moment, summary.counts),
         labels=STATE_LABELS, form=ConfirmForm())
 
 
