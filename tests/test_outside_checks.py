@@ -64,3 +64,18 @@ def test_a_visitor_in_the_cohorts_zone_sees_each_deadline_once(app, client, sess
     facts = _key_facts(page)
     assert "Your time:" not in facts
     assert facts.count("PST") == 2  # apply by, register by
+
+
+def test_rendering_a_pdf_does_not_fill_the_log_with_weasyprints_steps(caplog):
+    import logging
+
+    from weasyprint import HTML
+
+    import cohort.invoices.pdf  # noqa: F401  (its import sets the log levels)
+
+    caplog.set_level(logging.INFO)
+    logging.getLogger("weasyprint").warning("a real WeasyPrint warning still shows")
+    HTML(string="<p>Invoice</p>").write_pdf()
+
+    names = [record.name for record in caplog.records]
+    assert names == ["weasyprint"], names

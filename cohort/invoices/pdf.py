@@ -34,6 +34,9 @@ from cohort.money import CurrencyMismatch, Money
 from cohort.schedule import clock_time, local
 
 logger = logging.getLogger(__name__)
+# WeasyPrint logs every rendering step at INFO: seven lines per PDF in the worker's and the web
+# servers' logs, which say nothing an operator needs. Its warnings (a missing asset) still show.
+logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
 
 #: The service's own packaged PDF assets; nothing outside this folder is ever read while rendering.
 ASSETS_DIR = (Path(__file__).resolve().parents[2] / "static" / "pdf").resolve()
