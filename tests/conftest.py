@@ -146,10 +146,12 @@ def fresh_globals(app: Flask) -> None:
     requests, so `g` (Flask-Login's cached user, Flask-WTF's CSRF token) would otherwise carry over
     from one browser to the next.
     """
-    @app.before_request
     def _forget_previous_request() -> None:
         for name in list(g):
             g.pop(name)
+
+    # First of all the request hooks, as a real request starts with an empty `g`.
+    app.before_request_funcs.setdefault(None, []).insert(0, _forget_previous_request)
 
 
 @pytest.fixture

@@ -330,3 +330,28 @@ def test_multi_line_answers_keep_their_line_breaks(client, session):
 
     assert _post(client, cohort, hopes_to_bring=text).status_code == 302
     assert session.scalars(select(ApplicationAnswers.hopes_to_bring)).one() == text
+
+
+def test_an_application_whose_form_expired_comes_back_filled_in_with_a_fresh_token(
+        app, client, session, fresh_globals):
+    import time
+
+    cohort = make_cohort(session)
+    session.commit()
+    app.config["WTF_CSRF_TIME_LIMIT"] = 1
+    stale = csrf_token(client, _apply_url(cohort))
+    time.sleep(2.1)
+
+    refused = client.post(_apply_url(cohort), data={
+        **form_data(organisation="Kept Through Expiry"), "csrf_token": stale})
+
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 400
+    assert "This form had expired" in page and "nothing was saved" in page
+    assert 'value="Kept Through Expiry"' in page
+    assert _rows(session, Enrollment) == 0
+    fresh = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page)[1]
+    assert fresh != stale
+    app.config["WTF_CSRF_TIME_LIMIT"] = 3600
+    again = client.post(_apply_url(cohort), data={**form_data(), "csrf_token": fresh})
+    assert again.status_code == 302

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Flask, render_template
+from flask import Flask, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from cohort.extensions import db
 from cohort.services import ServiceError
+from cohort.views.public import apply_form_again
 
 
 def _http_error(error: HTTPException) -> tuple[str, int]:
@@ -16,6 +17,8 @@ def _http_error(error: HTTPException) -> tuple[str, int]:
 
 
 def _csrf_error(error: CSRFError) -> tuple[str, int]:
+    if request.endpoint == "public.apply" and request.view_args:
+        return apply_form_again(str(request.view_args.get("slug", "")))
     message = ("This form has expired or was not sent from this site, so nothing was saved. "
                "Go back, reload the page and submit it again.")
     return render_template("error.html", title="Form expired", message=message,

@@ -113,6 +113,21 @@ def apply(slug: str) -> Response | tuple[str, int] | str:
     return render_template("public/apply.html", cohort=cohort, form=form), status
 
 
+def apply_form_again(slug: str) -> tuple[str, int]:
+    """An application whose form token had expired (or was missing): refused, answers kept.
+
+    Nothing is saved; the form comes back filled in as it was sent, with a fresh token, so a
+    long application left open too long is not lost. (Called by the CSRF error handler.)
+    """
+    cohort = _cohort_or_404(slug)
+    moment = now()
+    if not applications_open(cohort, moment):
+        return render_template("public/apply_closed.html", cohort=cohort,
+                               message=closed_message(cohort, moment)), 403
+    return render_template("public/apply.html", cohort=cohort, form=ApplicationForm(),
+                           expired=True), 400
+
+
 @bp.get("/cohorts/<slug>/applied")
 def applied(slug: str) -> str:
     """The confirmation after a successful application."""
