@@ -86,6 +86,12 @@ def applications_open(cohort: Cohort, now: datetime) -> bool:
     return (cohort_state_at(cohort, now).state in CohortMachine.states_that("takes_applications"))
 
 
+def registration_ahead(cohort: Cohort, now: datetime) -> bool:
+    """True while accepted applicants may still register: before the deadline, cohort deciding."""
+    return (now < cohort.registration_deadline_at
+            and cohort_state_at(cohort, now).state in CohortMachine.states_that("takes_decisions"))
+
+
 def closed_message(cohort: Cohort, now: datetime) -> str:
     """Why the cohort takes no applications, in words."""
     if cohort.state not in CohortMachine.states_that("public"):

@@ -27,6 +27,7 @@ from cohort.services.applications import (
     ApplicationsClosed,
     applications_open,
     closed_message,
+    registration_ahead,
     submit_application,
 )
 from cohort.services.cohorts import cohort_by_slug, listed_cohorts, meeting_spans, seat_count
@@ -66,6 +67,7 @@ def cohort_page(slug: str) -> Response:
         blocks=[region_block(region, spans) for region in cohort.regions],
         own_meetings=viewer_schedule(spans, zone), seats=seat_count(db.session, cohort),
         open_for_applications=applications_open(cohort, moment),
+        registration_ahead=registration_ahead(cohort, moment),
         closed_reason=closed_message(cohort, moment),
     )
     return remember_zone(make_response(page))
