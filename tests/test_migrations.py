@@ -48,3 +48,30 @@ def test_stored_addresses_are_rekeyed_without_merging_two_people(tmp_path):
                                   ("Straße@example.org", "straße@example.org"),
                                   ("strasse@example.org", "strasse@example.org")]
         db.engine.dispose()
+
+
+def test_migrating_in_a_running_process_keeps_its_loggers_working(tmp_path):
+    """Alembic's logging set-up used to disable every logger that existed, the app's own too."""
+    import logging
+
+    from flask_migrate import upgrade
+
+    from tests.conftest import _build_app
+
+    app = _build_app(f"sqlite:///{tmp_path / 'fresh.sqlite3'}")
+    other = logging.getLogger("cohort.mail")
+    with app.app_context():
+        upgrade()
+        db.engine.dispose()
+    heard: list[str] = []
+    listener = logging.Handler(logging.INFO)
+    listener.emit = lambda record: heard.append(record.getMessage())  # type: ignore[method-assign]
+    logging.getLogger().addHandler(listener)
+    try:
+        app.logger.warning("app logger after a migration")
+        other.warning("cohort logger after a migration")
+    finally:
+        logging.getLogger().removeHandler(listener)
+
+    assert not app.logger.disabled and not other.disabled
+    assert heard == ["app logger after a migration", "cohort logger after a migration"]
