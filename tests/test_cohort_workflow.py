@@ -267,3 +267,14 @@ def test_possible_events_ignore_guards():
     draft = CohortMachine("draft")
     assert "publish" not in draft.enabled(facts(first_meeting_at=None))
     assert set(draft.possible_events()) == {"publish", "cancel"}
+
+
+def test_the_machines_say_where_each_time_driven_event_leads():
+    from workflows import EnrollmentMachine
+
+    assert [CohortMachine.target(e) for e in ("close", "start", "finish")] == [
+        "closed", "running", "finished"]
+    assert [EnrollmentMachine.target(e) for e in ("lapse", "start", "complete")] == [
+        "lapsed", "participating", "completed"]
+    with pytest.raises(KeyError, match="not one state"):
+        CohortMachine.target("no-such-event")

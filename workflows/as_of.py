@@ -2,7 +2,8 @@
 
 `cohort tick` makes the consequences of time durable (and sends their e-mails), but it runs
 from cron, every few minutes. Pages show people the state as of now, from these pure rules;
-they mirror the time guards of the machines (`before_application_deadline`,
+which events time fires, the states they leave and where they lead are read from the machines;
+the instants compared are those of the machines' time guards (`before_application_deadline`,
 `first_meeting_started`, `last_meeting_ended`, `registration_deadline_passed`).
 """
 
@@ -11,6 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
+
+from workflows.cohort import CohortMachine
+from workflows.enrollment import EnrollmentMachine
 
 
 @dataclass(frozen=True)
@@ -60,16 +64,18 @@ class AsOf:
         return self.state != self.recorded
 
 
+# The events time fires by itself, each with the instant of the cohort's that fires it. Which
+# states they leave and where they lead is the machines' to say.
+COHORT_TIME_EVENTS = (("close", "applications_close_at"), ("start", "first_meeting_at"),
+                      ("finish", "last_meeting_ends_at"))
+
+
 def _cohort_step(state: str, times: Instants, now: datetime) -> tuple[str, datetime] | None:
     """The state the clock moves a cohort to from `state`, and since when; None if none."""
-    if state == "open" and now >= times.applications_close_at:
-        return "closed", times.applications_close_at
-    if state == "confirmed" and times.first_meeting_at is not None \
-            and now >= times.first_meeting_at:
-        return "running", times.first_meeting_at
-    if state == "running" and times.last_meeting_ends_at is not None \
-            and now >= times.last_meeting_ends_at:
-        return "finished", times.last_meeting_ends_at
+    for event, instant_name in COHORT_TIME_EVENTS:
+        instant = getattr(times, instant_name)
+        if state in CohortMachine.sources(event) and instant is not None and now >= instant:
+            return CohortMachine.target(event), instant
     return None
 
 
@@ -87,13 +93,14 @@ def enrollment_as_of(recorded: str, cohort: AsOf, times: Instants, now: datetime
     An accepted place lapses at the registration deadline; the invoiced and paid participate
     once the cohort runs, and complete when it finishes.
     """
-    if recorded == "accepted" and now >= times.registration_deadline_at:
-        return AsOf("lapsed", recorded, times.registration_deadline_at)
+    if recorded in EnrollmentMachine.sources("lapse") and now >= times.registration_deadline_at:
+        return AsOf(EnrollmentMachine.target("lapse"), recorded, times.registration_deadline_at)
+    running, finished = CohortMachine.target("start"), CohortMachine.target("finish")
     state, since = recorded, None
-    if state in ("invoiced", "paid") and cohort.state in ("running", "finished"):
-        state, since = "participating", times.first_meeting_at
-    if state == "participating" and cohort.state == "finished":
-        state, since = "completed", times.last_meeting_ends_at
+    if state in EnrollmentMachine.sources("start") and cohort.state in (running, finished):
+        state, since = EnrollmentMachine.target("start"), times.first_meeting_at
+    if state in EnrollmentMachine.sources("complete") and cohort.state == finished:
+        state, since = EnrollmentMachine.target("complete"), times.last_meeting_ends_at
     return AsOf(state, recorded, since)
 
 

@@ -133,6 +133,15 @@ class LifecycleMachine(StateMachine):
                      if any(t.match(event) for t in s.transitions))
 
     @classmethod
+    def target(cls, event: str) -> str:
+        """The one state `event` leads to (e.g. 'lapse' -> 'lapsed')."""
+        targets = {t.target.id for s in cls.states  # type: ignore[attr-defined]
+                   for t in s.transitions if t.match(event)}
+        if len(targets) != 1:
+            raise KeyError(f"{cls.__name__}.{event} leads to {sorted(targets)}, not one state")
+        return targets.pop()
+
+    @classmethod
     def events_from(cls, state: str) -> list[str]:
         """The events with a transition from `state` (guards apart), in definition order."""
         return [e for e in cls.event_ids() if state in cls.sources(e)]
