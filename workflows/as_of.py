@@ -73,8 +73,10 @@ COHORT_TIME_EVENTS = (("close", "applications_close_at"), ("start", "first_meeti
 def _cohort_step(state: str, times: Instants, now: datetime) -> tuple[str, datetime] | None:
     """The state the clock moves a cohort to from `state`, and since when; None if none."""
     for event, instant_name in COHORT_TIME_EVENTS:
+        if state not in CohortMachine.sources(event):
+            continue  # read the instant only when it matters: a Cohort loads meetings for it
         instant = getattr(times, instant_name)
-        if state in CohortMachine.sources(event) and instant is not None and now >= instant:
+        if instant is not None and now >= instant:
             return CohortMachine.target(event), instant
     return None
 
