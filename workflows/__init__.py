@@ -3,12 +3,15 @@
 from workflows.base import Refused, StateHolder
 from workflows.cohort import CohortFacts, CohortMachine
 from workflows.enrollment import EnrollmentFacts, EnrollmentMachine
+from workflows.membership import MembershipFacts, MembershipMachine
 
 __all__ = [
     "CohortFacts",
     "CohortMachine",
     "EnrollmentFacts",
     "EnrollmentMachine",
+    "MembershipFacts",
+    "MembershipMachine",
     "Refused",
     "StateHolder",
 ]

@@ -1,6 +1,20 @@
 """The SQLAlchemy models; importing this package registers every table."""
 
+from cohort.models.accounts import ACCOUNT_OWNERS, BillingAccount
 from cohort.models.base import Base, RowImmutable
+from cohort.models.community import (
+    BILLING_INTERVALS,
+    Community,
+    Group,
+    HubLink,
+    Membership,
+    Plan,
+    PlanGrant,
+    PlanPrice,
+    TermsAgreement,
+    TermsAgreementImmutable,
+    TermsVersion,
+)
 from cohort.models.documents import (
     DOCUMENT_KIND_LABELS,
     DOCUMENT_KINDS,
@@ -29,6 +43,8 @@ from cohort.models.staff import STAFF_ROLES, LoginAttempt, StaffUser
 from cohort.models.worker import WorkerHeartbeat, WorkerJob
 
 __all__ = [
+    "ACCOUNT_OWNERS",
+    "BILLING_INTERVALS",
     "DOCUMENT_KINDS",
     "DOCUMENT_KIND_LABELS",
     "RECOMMENDATIONS",
@@ -37,20 +53,28 @@ __all__ = [
     "AuditRecord",
     "AuditRecordImmutable",
     "Base",
+    "BillingAccount",
     "Cohort",
+    "Community",
     "Document",
     "DocumentFile",
     "DocumentImmutable",
     "DocumentSeries",
     "Enrollment",
     "Facilitator",
+    "Group",
+    "HubLink",
     "LedgerEntry",
     "LedgerEntryImmutable",
     "LoginAttempt",
     "Meeting",
+    "Membership",
     "OutboxMessage",
     "Payment",
     "Person",
+    "Plan",
+    "PlanGrant",
+    "PlanPrice",
     "Program",
     "Refund",
     "Registration",
@@ -58,6 +82,9 @@ __all__ = [
     "RowImmutable",
     "StaffUser",
     "StripeEvent",
+    "TermsAgreement",
+    "TermsAgreementImmutable",
+    "TermsVersion",
     "WorkerHeartbeat",
     "WorkerJob",
 ]
