@@ -198,6 +198,8 @@ class Membership(Base):
     time_zone: Mapped[str] = mapped_column(String(64), default="UTC")
     created_at: Mapped[datetime] = mapped_column(UTCInstant())
     state_changed_at: Mapped[datetime] = mapped_column(UTCInstant())
+    # Access runs from started_at (first entering a state with access) to ended_at (final).
+    started_at: Mapped[datetime | None] = mapped_column(UTCInstant(), nullable=True)
     cancel_requested_at: Mapped[datetime | None] = mapped_column(UTCInstant(), nullable=True)
     ended_at: Mapped[datetime | None] = mapped_column(UTCInstant(), nullable=True)
 

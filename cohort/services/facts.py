@@ -7,8 +7,8 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from cohort.models import Cohort, Enrollment
-from workflows import CohortFacts, EnrollmentFacts, EnrollmentMachine
+from cohort.models import Cohort, Enrollment, Membership
+from workflows import CohortFacts, EnrollmentFacts, EnrollmentMachine, MembershipFacts
 
 
 def count_by_state(session: Session, cohort_id: int) -> dict[str, int]:
@@ -59,4 +59,15 @@ def cohort_facts(session: Session, cohort: Cohort, now: datetime,
         last_meeting_ends_at=cohort.last_meeting_ends_at,
         registered=count_that(counts, "deposit_paid"),
         minimum=cohort.minimum_participants,
+    )
+
+
+def membership_facts(membership: Membership, now: datetime) -> MembershipFacts:
+    """Facts for a membership event, from the (locked) membership and its plan."""
+    return MembershipFacts(
+        now=now,
+        free=membership.plan.free,
+        paid_through=membership.paid_through,
+        grace_until=membership.grace_until,
+        starts_at=membership.starts_at,
     )

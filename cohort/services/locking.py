@@ -7,9 +7,9 @@ from typing import TypeVar
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from cohort.models import Cohort, Enrollment
+from cohort.models import BillingAccount, Cohort, Enrollment, Membership
 
-T = TypeVar("T", Cohort, Enrollment)
+T = TypeVar("T", Cohort, Enrollment, BillingAccount, Membership)
 
 
 def lock_row(session: Session, model: type[T], row_id: int) -> T:

@@ -7,11 +7,11 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from cohort.mail.outbox import queue_mail, status_url
-from cohort.models import AuditRecord, Cohort, Enrollment
+from cohort.models import AuditRecord, Cohort, Enrollment, Membership
 from cohort.services import ServiceError
-from cohort.services.facts import cohort_facts, enrollment_facts
+from cohort.services.facts import cohort_facts, enrollment_facts, membership_facts
 from cohort.services.locking import lock_row
-from workflows import CohortMachine, EnrollmentMachine, Refused
+from workflows import CohortMachine, EnrollmentMachine, MembershipMachine, Refused
 
 # event -> e-mail kinds to the applicant; the staff notices are listed separately.
 APPLICANT_NOTICES = {
@@ -21,6 +21,9 @@ APPLICANT_NOTICES = {
     "withdraw": "enrollment_withdrawn",
     "lapse": "enrollment_lapsed",
 }
+# membership event -> e-mail kind to the member (templates/emails/<kind>.txt); the context is the
+# membership, its community, plan and person, plus what the caller passes in `mail`.
+MEMBER_NOTICES: dict[str, str] = {}
 STAFF_NOTICES = {
     "withdraw": "staff_seat_released",
     "lapse": "staff_seat_released",
@@ -125,3 +128,44 @@ def change_cohort(
                        status_url=status_url(enrollment.status_token), reason=reason)
     session.flush()
     return cohort
+
+
+def change_membership(
+    session: Session,
+    membership_id: int,
+    event: str,
+    *,
+    actor: str,
+    now: datetime,
+    reason: str = "",
+    notify: bool = True,
+    mail: dict[str, object] | None = None,
+) -> Membership:
+    """Apply `event` to a membership under lock; audit it and queue its e-mail (no commit).
+
+    Entering a state with access stamps `started_at` (once); entering a final state stamps
+    `ended_at`: the two bound the membership's access, so who was in a group at any instant is
+    a question about those two columns.
+    """
+    membership = lock_row(session, Membership, membership_id)
+    machine = MembershipMachine(membership.state)
+    before = membership.state
+    try:
+        after = machine.fire(event, membership_facts(membership, now))
+    except Refused as refusal:
+        raise TransitionRefused(" ".join(refusal.reasons)) from None
+    membership.state = after
+    membership.state_changed_at = now
+    if after in MembershipMachine.states_that("grants_access") and membership.started_at is None:
+        membership.started_at = now
+    if after in MembershipMachine.final_state_ids():
+        membership.ended_at = now
+    _audit(session, subject="membership", subject_id=membership.id, event=event, before=before,
+           after=after, actor=actor, now=now, reason=reason)
+    if notify and event in MEMBER_NOTICES:
+        queue_mail(session, kind=MEMBER_NOTICES[event], to=membership.person.email, now=now,
+                   membership=membership, community=membership.community,
+                   plan=membership.plan, person=membership.person, reason=reason,
+                   **(mail or {}))
+    session.flush()
+    return membership
