@@ -14,10 +14,7 @@ does and does not do, so tests of the payment code know what they can rely on:
 
 from __future__ import annotations
 
-import json
 import socket
-import threading
-import time
 import urllib.request
 import uuid
 from collections.abc import Iterator
@@ -26,10 +23,11 @@ from typing import Any
 
 import pytest
 import stripe
-from flask import Flask, request
+from flask import Flask
 
 from tests.live_server import LiveServer
 from tests.localstripe_server import LocalStripe, localstripe_available
+from tests.webhook_inbox import Inbox, listening
 
 VISA = "4242424242424242"
 DECLINED = "4000000000000341"  # attaches, but every charge is declined
@@ -38,7 +36,6 @@ THREE_D_SECURE_THEN_DECLINED = "4000008260003178"
 # Every number localstripe's PaymentMethod._requires_authentication knows.
 THREE_D_SECURE_CARDS = ["4000002500003155", "4000002760003184", "4000000000003220",
                         "4000000000003063", THREE_D_SECURE_THEN_DECLINED, "4000008400001629"]
-WEBHOOK_WAIT = 10.0
 
 
 @pytest.fixture
@@ -47,59 +44,10 @@ def stripe_client(localstripe: LocalStripe) -> stripe.StripeClient:
     return localstripe.client()
 
 
-class Inbox:
-    """The webhook deliveries a tiny Flask app received at POST /hook."""
-
-    def __init__(self, secret: str) -> None:
-        self.secret = secret
-        self.deliveries: list[tuple[bytes, str | None]] = []
-        self._lock = threading.Lock()
-
-    def receive(self, payload: bytes, signature: str | None) -> None:
-        with self._lock:
-            self.deliveries.append((payload, signature))
-
-    def wait_for(self, event_type: str, object_id: str,
-                 timeout: float = WEBHOOK_WAIT) -> tuple[bytes, str | None]:
-        """The raw body and Stripe-Signature of the `event_type` delivery about `object_id`.
-
-        Deliveries about other objects are passed over: localstripe posts each event about a
-        second after it happens, to whichever URL is registered by then, so a delivery caused by
-        an earlier test may arrive here.
-        """
-        deadline = time.monotonic() + timeout
-        while True:
-            with self._lock:
-                deliveries = list(self.deliveries)
-            for payload, signature in deliveries:
-                event = json.loads(payload)
-                if event["type"] == event_type and event["data"]["object"]["id"] == object_id:
-                    return payload, signature
-            if time.monotonic() >= deadline:
-                seen = [json.loads(payload)["type"] for payload, _ in deliveries]
-                raise AssertionError(f"no {event_type} about {object_id} within {timeout} s; "
-                                     f"received {seen}")
-            time.sleep(0.05)
-
-
-def receiver_app(inbox: Inbox) -> Flask:
-    """A tiny Flask app: POST /hook keeps the raw body and the Stripe-Signature header."""
-    app = Flask("webhook-receiver")
-
-    @app.post("/hook")
-    def hook() -> tuple[str, int]:
-        inbox.receive(request.get_data(), request.headers.get("Stripe-Signature"))
-        return "", 200
-
-    return app
-
-
 @pytest.fixture
 def inbox(localstripe: LocalStripe) -> Iterator[Inbox]:
     """localstripe's webhooks, delivered over HTTP to a receiver app served by LiveServer."""
-    received = Inbox(secret=f"whsec_{uuid.uuid4().hex}")
-    with LiveServer(receiver_app(received)) as server:
-        localstripe.register_webhook(f"{server.url}/hook", received.secret)
+    with listening(localstripe) as received:
         yield received
 
 
