@@ -48,6 +48,8 @@ RULES = [
     ("the shared vocabularies", ("cohort/cohort_terms.py", "cohort/errors.py",
                                  "cohort/jsonbody.py", "cohort/addresses.py"),
      ("cohort.services", "cohort.views", "forms", "app")),
+    ("the proration rule", ("cohort/proration.py",),
+     ("cohort", "forms", "flask", "sqlalchemy", "app")),
 ]
 
 
