@@ -200,16 +200,22 @@ def test_subscribing_charges_the_first_period_and_it_lasts_one_interval(
     assert gateway.read_subscription(sub.id) == sub
 
 
-def test_a_subscription_paid_with_a_stripe_js_card_token_is_active(
+def test_a_stripe_js_card_token_pays_the_subscription_three_d_secure_included(
         gateway: SubscriptionGateway, stripe_client: stripe.StripeClient,
         localstripe: LocalStripe) -> None:
-    owner = customer(gateway, stripe_client, card=None)
-    card = gateway.attach_card_token(owner, card_token(localstripe, VISA))
+    plain_card, secured = (customer(gateway, stripe_client, card=None) for _ in range(2))
+    for owner, number in ((plain_card, VISA), (secured, THREE_D_SECURE)):
+        assert gateway.attach_card_token(owner, card_token(localstripe, number)).startswith(
+            "card_")
 
-    sub = subscribe(gateway, owner, monthly(gateway))
+    paid = subscribe(gateway, plain_card, monthly(gateway))
+    waiting = subscribe(gateway, secured, monthly(gateway))
+    payment = waiting.latest_invoice.payment
+    authenticate(localstripe, payment.id, payment.client_secret, success=True)
 
-    assert card.startswith("card_")
-    assert (sub.status, sub.latest_invoice.status) == ("active", "paid")
+    assert (paid.status, paid.latest_invoice.status) == ("active", "paid")
+    assert (waiting.status, payment.needs_action) == ("incomplete", True)
+    assert gateway.read_subscription(waiting.id).status == "active"
 
 
 def test_three_d_secure_waits_for_the_cardholder_then_activates_with_a_signed_webhook(
@@ -276,6 +282,27 @@ def test_an_open_first_invoice_is_paid_once_a_good_card_replaces_the_declined_on
     assert paid.paid and paid.amount_paid == LOUNGE_MONTHLY
     assert gateway.read_subscription(sub.id).status == "active"
     assert gateway.pay_invoice(paid.id) == gateway.retrieve_invoice(paid.id)  # paid: no charge
+
+
+def test_a_credit_comes_off_the_next_subscriptions_first_invoice_to_the_cent(
+        gateway: SubscriptionGateway, stripe_client: stripe.StripeClient, inbox: Inbox) -> None:
+    owner = customer(gateway, stripe_client)
+    pro = gateway.ensure_product_and_plan(key="pro", name="PRO Lounge", amount=5_000,
+                                          currency="USD", interval="month")
+    gateway.add_credit(customer_id=owner, amount=1_234, currency="USD",
+                       description="Unused days of the Practitioner's Lounge",
+                       metadata={"membership": "41"}, idempotency_key=uuid.uuid4().hex)
+
+    sub = subscribe(gateway, owner, pro)
+
+    invoice = sub.latest_invoice
+    assert (invoice.amount_due, invoice.amount_paid, invoice.status) == (3_766, 3_766, "paid")
+    assert (invoice.period_start, invoice.period_end) == (sub.current_period_start,
+                                                          sub.current_period_end)
+    event = received(inbox, INVOICE_PAID, invoice.id)
+    assert (event.amount_paid, event.period_end) == (3_766, sub.current_period_end)
+    renewal = renew(stripe_client, sub.id)
+    assert gateway.retrieve_invoice(renewal).amount_paid == 5_000  # the credit was used once
 
 
 # --- time passing: renewals, failures, cancelling ---------------------------------------------

@@ -60,6 +60,8 @@ OLD_INVOICE = {
     "lines": {"object": "list", "data": [
         {"id": "il_0", "type": "invoiceitem", "proration": True, "amount": -500,
          "period": {"start": START, "end": END}},
+        {"id": "il_c", "type": "invoiceitem", "proration": False, "amount": -100,
+         "period": {"start": END - 60, "end": END - 60}},
         {"id": "il_1", "type": "subscription", "proration": False, "amount": 3_000,
          "period": {"start": END, "end": NEXT_END}},
     ]},
@@ -80,6 +82,9 @@ NEW_INVOICE = {
         {"id": "il_0", "amount": -500, "period": {"start": START, "end": END},
          "parent": {"type": "subscription_item_details",
                     "subscription_item_details": {"subscription": "sub_1", "proration": True}}},
+        {"id": "il_c", "amount": -100, "period": {"start": END - 60, "end": END - 60},
+         "parent": {"type": "invoice_item_details",
+                    "invoice_item_details": {"invoice_item": "ii_1", "proration": False}}},
         {"id": "il_1", "amount": 3_000, "period": {"start": END, "end": NEXT_END},
          "parent": {"type": "subscription_item_details",
                     "subscription_item_details": {"subscription": "sub_1", "proration": False}}},
@@ -135,7 +140,8 @@ def test_an_invoice_is_read_the_same_in_either_shape(invoice):
                                                                       "USD")
     assert (info.subscription_id, info.payment_intent_id) == ("sub_1", "pi_2")
     assert info.billing_reason == "subscription_cycle"
-    assert (info.period_start, info.period_end) == (at(END), at(NEXT_END))  # not the proration
+    # the subscription's line, not the proration's nor the credit's
+    assert (info.period_start, info.period_end) == (at(END), at(NEXT_END))
     assert info.payment is None and info.paid
 
 
@@ -223,9 +229,9 @@ BROKEN = {
     "currency of two letters": event(INVOICE_PAID, changed(OLD_INVOICE, "currency", "us")),
     "lines not a list": event(INVOICE_PAID, changed(OLD_INVOICE, "lines.data", {"0": 1})),
     "period in milliseconds": event(INVOICE_PAID, changed(
-        OLD_INVOICE, "lines.data.1.period.end", NEXT_END * 1000)),
+        OLD_INVOICE, "lines.data.2.period.end", NEXT_END * 1000)),
     "period as text": event(INVOICE_PAID, changed(
-        OLD_INVOICE, "lines.data.1.period.start", "2026-02-01")),
+        OLD_INVOICE, "lines.data.2.period.start", "2026-02-01")),
     "subscription id a number": event(INVOICE_PAID, changed(OLD_INVOICE, "subscription", 7)),
     "payments not a list": event(INVOICE_PAID, changed(NEW_INVOICE, "payments.data", "pi_2")),
     "no period anywhere": event(SUBSCRIPTION_UPDATED, changed(

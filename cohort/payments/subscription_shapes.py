@@ -245,13 +245,26 @@ def _is_proration(line: Mapping[str, Any]) -> bool:
     return False
 
 
+def _bills_the_subscription(line: Mapping[str, Any]) -> bool:
+    """A line for the subscription's own item: type `subscription` (old) or parent (new)."""
+    parent = line.get("parent")
+    return line.get("type") == "subscription" or (
+        isinstance(parent, Mapping) and parent.get("type") == "subscription_item_details")
+
+
 def invoice_line_period(invoice: Any) -> tuple[datetime | None, datetime | None]:
-    """The period the invoice's first non-proration line pays for (else its first line)."""
+    """The period the invoice pays for: its subscription line's, not a credit's or proration's.
+
+    The first line billing the subscription's item (not a proration) wins; else the first line
+    that is not a proration; else the first line.
+    """
     lines = [obj(line, "each invoice line") for line in list_data(
         obj(invoice, "the invoice").get("lines"), "invoice.lines")]
     if not lines:
         return None, None
-    line = next((each for each in lines if not _is_proration(each)), lines[0])
+    regular = [each for each in lines if not _is_proration(each)]
+    line = next((each for each in regular if _bills_the_subscription(each)),
+                regular[0] if regular else lines[0])
     period = line.get("period")
     if period is None:
         return None, None

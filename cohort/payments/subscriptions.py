@@ -160,6 +160,25 @@ class SubscriptionGateway:
                            "invoice_settings": {"default_payment_method": ""}})
         return str(card["id"])
 
+    def add_credit(self, *, customer_id: str, amount: int, currency: str, description: str,
+                   metadata: Mapping[str, str], idempotency_key: str) -> str:
+        """Take `amount` cents off the customer's next invoice; answers the invoice item id.
+
+        A pending negative invoice item: the next invoice made for the customer (e.g. the first
+        invoice of a subscription created next) includes it, as Stripe and localstripe both do.
+        The amount is ours to compute (localstripe's own proration is wrong).
+        """
+        if isinstance(amount, bool) or not isinstance(amount, int) or amount <= 0:
+            raise ValueError(f"a credit is a positive whole number of cents: {amount!r}")
+        if not CURRENCY.fullmatch(currency):
+            raise ValueError(f"a credit needs a three-letter currency: {currency!r}")
+        item = self._call("record the credit", self.client.v1.invoice_items.create,
+                          params={"customer": customer_id, "amount": -amount,
+                                  "currency": currency.lower(), "description": description,
+                                  "metadata": dict(metadata)},
+                          options={"idempotency_key": idempotency_key})
+        return str(item["id"])
+
     # --- subscriptions and invoices --------------------------------------------------------------
 
     def create_subscription(self, *, customer_id: str, plan_id: str, metadata: Mapping[str, str],
