@@ -16,8 +16,10 @@ from datetime import datetime
 
 import pytest
 import stripe
+from flask import Flask
 
-from cohort.payments.gateway import CardDeclined, StripeGateway
+from cohort.payments import setup as payments_setup
+from cohort.payments.gateway import CardDeclined, PaymentProviderError, StripeGateway
 from cohort.payments.subscription_events import (
     INVOICE_FAILED,
     INVOICE_PAID,
@@ -25,7 +27,7 @@ from cohort.payments.subscription_events import (
     SubscriptionEvent,
     parse_subscription_event,
 )
-from cohort.payments.subscriptions import SubscriptionGateway
+from cohort.payments.subscriptions import SubscriptionGateway, subscription_gateway
 from cohort.services.stripe_events import parse_event
 from tests.localstripe_server import LocalStripe
 from tests.payments_helpers import card_token
@@ -375,3 +377,16 @@ def test_cancelling_now_ends_the_subscription_with_a_signed_deleted_webhook(
     assert (event.subscription_status, event.ended_at, event.metadata) == (
         "canceled", ended.ended_at, {"membership": "42"})
     assert gateway.cancel_subscription_now(sub.id).ended_at == ended.ended_at  # no second DELETE
+
+
+def test_the_applications_subscription_gateway_uses_its_stripe_or_says_it_is_not_set_up(
+        app: Flask, localstripe: LocalStripe) -> None:
+    app.extensions["cohort.stripe"] = None
+    with pytest.raises(PaymentProviderError, match="STRIPE_SECRET_KEY"):
+        subscription_gateway()
+
+    app.config.update(STRIPE_SECRET_KEY=localstripe.api_key, STRIPE_API_BASE=localstripe.url)
+    payments_setup.init_app(app)
+
+    assert subscription_gateway().client is app.extensions["cohort.stripe"].client
+    assert monthly(subscription_gateway()) == "cohort_lounge_2500_usd_month"
