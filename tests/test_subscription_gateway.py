@@ -202,6 +202,19 @@ def test_subscribing_charges_the_first_period_and_it_lasts_one_interval(
     assert gateway.read_subscription(sub.id) == sub
 
 
+def test_localstripe_ignores_the_idempotency_key_so_a_repeated_create_subscribes_twice(
+        gateway: SubscriptionGateway, stripe_client: stripe.StripeClient) -> None:
+    """Real Stripe answers the first subscription again; against localstripe only our own lock
+    (one membership row per person and plan) can keep concurrent requests to one subscription."""
+    owner = customer(gateway, stripe_client)
+    key = f"membership-43-{uuid.uuid4().hex}"
+    first, second = (gateway.create_subscription(customer_id=owner, plan_id=monthly(gateway),
+                                                 metadata={}, idempotency_key=key)
+                     for _ in range(2))
+
+    assert first.id != second.id
+
+
 def test_a_stripe_js_card_token_pays_the_subscription_three_d_secure_included(
         gateway: SubscriptionGateway, stripe_client: stripe.StripeClient,
         localstripe: LocalStripe) -> None:
