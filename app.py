@@ -35,6 +35,7 @@ from cohort.views import (
     staff,
     staff_auth,
     stripe_webhook,
+    subscribe,
 )
 
 PROJECT_ROOT = os.path.dirname(os.path.abspath(__file__))
@@ -78,6 +79,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(stripe_webhook.bp)
     app.register_blueprint(finance.bp)
     app.register_blueprint(health.bp)
+    app.register_blueprint(subscribe.bp)
     errors.init_app(app)
     cli.init_app(app)
     users_cli.init_app(app)

@@ -201,6 +201,11 @@ class Membership(Base):
     # Access runs from started_at (first entering a state with access) to ended_at (final).
     started_at: Mapped[datetime | None] = mapped_column(UTCInstant(), nullable=True)
     cancel_requested_at: Mapped[datetime | None] = mapped_column(UTCInstant(), nullable=True)
+    # The Stripe invoice whose payment set the current period: a second notice of the same
+    # payment (the webhook after the return check, a replay) changes nothing.
+    last_invoice_id: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    # The period end a renewal reminder was e-mailed for (a reminder goes out once per period).
+    reminded_for: Mapped[datetime | None] = mapped_column(UTCInstant(), nullable=True)
     ended_at: Mapped[datetime | None] = mapped_column(UTCInstant(), nullable=True)
 
     community: Mapped[Community] = relationship()

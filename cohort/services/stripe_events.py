@@ -13,8 +13,10 @@ from sqlalchemy.orm import Session
 from cohort.jsonbody import parse_json
 from cohort.models import Payment, Refund, StripeEvent
 from cohort.payments.gateway import StripeGateway
+from cohort.payments.subscription_events import parse_subscription_event
 from cohort.services import ServiceError
 from cohort.services.payments import record_card_payment
+from cohort.services.subscription_payments import HANDLED_EVENTS, handle_subscription_event
 
 HANDLED = ("payment_intent.succeeded", "payment_intent.payment_failed", "charge.refunded")
 MAX_EVENT_BYTES = 256 * 1024  # Stripe's events are a few kilobytes
@@ -98,6 +100,11 @@ def handle_event(session: Session, event: Any, gateway: StripeGateway | None,
                  now: datetime) -> str:
     """Apply one verified, well-formed event (`parse_event`) in the caller's transaction."""
     event_type = event["type"]
+    if event_type in HANDLED_EVENTS:  # a membership's subscription: read before it is counted
+        subscription_event = parse_subscription_event(event)
+        if not remember_event(session, event["id"], event_type, now):
+            return "duplicate"
+        return handle_subscription_event(session, subscription_event, now)
     if event_type not in HANDLED:
         return "ignored"
     if not remember_event(session, event["id"], event_type, now):

@@ -23,7 +23,13 @@ APPLICANT_NOTICES = {
 }
 # membership event -> e-mail kind to the member (templates/emails/<kind>.txt); the context is the
 # membership, its community, plan and person, plus what the caller passes in `mail`.
-MEMBER_NOTICES: dict[str, str] = {}
+MEMBER_NOTICES: dict[str, str] = {
+    "renew": "membership_renewed",
+    "recover": "membership_recovered",
+    "fail_payment": "membership_payment_failed",
+    "lapse": "membership_lapsed",
+    "end": "membership_ended",
+}
 STAFF_NOTICES = {
     "withdraw": "staff_seat_released",
     "lapse": "staff_seat_released",
