@@ -25,6 +25,7 @@ from cohort.extensions import csrf, db, login_manager, migrate
 from cohort.payments import setup as payments_setup
 from cohort.views import (
     applicant,
+    community,
     dev,
     errors,
     finance,
@@ -71,6 +72,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     row_ids.init_app(app)  # before the blueprints: their <int:…> ids are bounded
 
     app.register_blueprint(public.bp)
+    app.register_blueprint(community.bp)
     app.register_blueprint(applicant.bp)
     app.register_blueprint(dev.bp)
     app.register_blueprint(staff_auth.bp)

@@ -27,7 +27,8 @@ HSTS = "max-age=31536000; includeSubDomains"
 PRIVATE_BLUEPRINTS = frozenset({"staff", "staff_auth", "finance", "applicant", "registration",
                                 "dev"})
 # Public pages that show what one visitor typed (the address they applied with).
-PRIVATE_ENDPOINTS = frozenset({"public.applied"})
+PRIVATE_ENDPOINTS = frozenset({"public.applied", "community.joined", "community.confirm_page",
+                               "community.confirm"})
 NO_STORE = "private, no-store"
 HOST_AND_PORT = re.compile(r"[a-z0-9.-]+(:[0-9]{1,5})?|\[[0-9a-f:.]+\](:[0-9]{1,5})?")
 
