@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from cohort.auth.demo import seed_demo_staff
 from cohort.clock import now
 from cohort.demo import seed_demo
+from cohort.demo_community_text import SLUG as COMMUNITY_SLUG
 from cohort.extensions import db
 from cohort.mail.delivery import deliver_due
 from cohort.mail.settings import smtp_settings
@@ -35,6 +36,8 @@ def seed_demo_command() -> None:
     db.session.commit()
     for cohort in cohorts:
         click.echo(f"cohort {cohort.slug}: {cohort.title} ({cohort.state})")
+    click.echo(f"community {COMMUNITY_SLUG}: /communities/{COMMUNITY_SLUG} "
+               "(its prices are demo values)")
     if current_app.config["COHORT_ENV"] == "development":
         accounts = seed_demo_staff(db.session, now())
         db.session.commit()

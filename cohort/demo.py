@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from cohort import demo_text as text
 from cohort.demo_berlin import BERLIN, BERLIN_CLOSES, seed_berlin
+from cohort.demo_community import seed_community
 from cohort.models import Cohort, Facilitator, Meeting, Program
 from cohort.schedule import at_local, end_of_day
 
@@ -115,7 +116,10 @@ def next_cohort_weeks(now: datetime, *, closes: date = date(2024, 1, 23), zone: 
 
 
 def seed_demo(session: Session, now: datetime) -> list[Cohort]:
-    """The seed's cohort, the next on its pattern, and the invented Berlin one (idempotent)."""
+    """The seed's cohort, the next on its pattern, the invented Berlin one (idempotent).
+
+    The S3 Online Learning Community (seed 000) comes with them: `cohort.demo_community`.
+    """
     program = _program(session, now)
     seed = _cohort(session, program, slug=SEED_SLUG, weeks=0, now=now)
     weeks = next_cohort_weeks(now)
@@ -124,4 +128,5 @@ def seed_demo(session: Session, now: datetime) -> list[Cohort]:
     berlin = seed_berlin(session, now, weeks=next_cohort_weeks(
         now, closes=BERLIN_CLOSES, zone=BERLIN, at_least=0))
     session.flush()
+    seed_community(session, now)
     return [seed, upcoming, berlin]

@@ -236,3 +236,99 @@ def test_the_berlin_page_says_it_is_demo_data_and_shows_a_visitors_zone_beside_b
     assert "Friday, February 16, 2024, 8:00 am JST" in text
     assert "Dates and times – Europe – four Tuesdays" in nodes
     assert "Price €1,200 EUR" in text and "Rebate" not in text
+
+
+# --- the S3 Online Learning Community (seed 000) ---------------------------------------------
+
+def _community_rows(session) -> dict[str, int]:
+    from cohort.models import Community, Group, Membership, PlanPrice, TermsVersion
+    from cohort.models import Plan as PlanModel
+    return {model.__name__: session.scalar(select(func.count()).select_from(model))
+            for model in (Community, Group, PlanModel, PlanPrice, TermsVersion, Membership)}
+
+
+def test_the_community_has_the_seeds_groups_and_plans_and_pro_opens_both_lounges(seeded):
+    from cohort.demo_community_text import SLUG
+    from cohort.models import Community
+
+    community = seeded.scalars(select(Community).where(Community.slug == SLUG)).one()
+    assert [g.slug for g in community.groups] == ["lobby-room", "practitioners-lounge",
+                                                  "pro-lounge"]
+    plans = {p.slug: p for p in community.plans}
+    assert [p.name for p in community.plans] == ["The Lobby", "Practitioner’s Lounge",
+                                                 "PRO Lounge"]
+    assert plans["lobby"].free and not plans["lobby"].prices
+    assert plans["pro"].by_application
+    assert [g.slug for g in plans["pro"].groups] == ["practitioners-lounge", "pro-lounge"]
+    assert [g.slug for g in plans["lounge"].groups] == ["practitioners-lounge"]
+    assert {(p.interval, p.amount_cents, p.currency) for p in plans["lounge"].prices} == {
+        ("month", 2_000, "USD"), ("year", 20_000, "USD")}
+    assert {(p.interval, p.amount_cents) for p in plans["pro"].prices} == {
+        ("month", 5_000), ("year", 50_000)}
+
+
+def test_the_community_has_a_member_in_each_state_and_one_pro_application(seeded):
+    from cohort.models import Membership
+
+    states = {(m.plan.slug, m.state, m.interval) for m in seeded.scalars(select(Membership))}
+    assert states == {("lobby", "active", None), ("lounge", "active", "month"),
+                      ("lounge", "active", "year"), ("lounge", "cancelling", "month"),
+                      ("pro", "past_due", "month"), ("lounge", "ended", "month"),
+                      ("pro", "applied", "month")}
+
+
+def test_seeding_the_community_twice_creates_nothing_new(seeded):
+    before = _community_rows(seeded)
+    seed_demo(seeded, NOW)
+    seeded.commit()
+    assert _community_rows(seeded) == before
+    assert before["Community"] == 1 and before["Membership"] == 7
+
+
+def test_the_community_page_presents_the_three_plans_in_the_seeds_words(client, seeded):
+    from cohort.demo_community_text import SLUG
+
+    response = client.get(f"/communities/{SLUG}")
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    text = page_text(html)
+    for words in (
+        "Sociocracy 3.0 Online Learning Community",
+        "Share And Learn With Practitioners From Around The World",
+        "Become Part of an International Community, Committed to Improving the World of Work!",
+        "Deepen your Learning", "Watch recordings of previous events",
+        "Connect with Practitioners", "Participate in regular online Community Meet-ups",
+        "Primary Driver for Creating this Community",
+        "We need a sustainable system that enables practitioners from around the world",
+        "Choose the Plan that’s Right for You",
+        "Are you just starting out with Sociocracy 3.0, feeling curious and wanting to dip your "
+        "toes in the water?",
+        "Join The Lobby, a place to connect and engage in conversations with others",
+        "Have you started experimenting with S3, experienced some successes and bumped into "
+        "challenges and failures along the way?",
+        "All sessions are recorded and available to view afterward as well.",
+        "Want to pass on what you’re learning to others and improve your fluency and skills?",
+        "You get access to all the activities in the Practitioner’s Lounge, plus:",
+        "$20 USD per month or $200 USD per year", "$50 USD per month or $500 USD per year",
+        "By application only.",
+        "Will content generated in the community be available to the public?",
+        "What are the criteria for selection for the PRO Plan?",
+        "The PRO Plan is by application only.",
+    ):
+        assert words in text, words
+    assert text.index("The Lobby") < text.index("Practitioner’s Lounge") < text.index(
+        "PRO Lounge")
+    assert f'href="/communities/{SLUG}/subscribe/lounge?interval=month"' in html
+    assert f'href="/communities/{SLUG}/subscribe/lounge?interval=year"' in html
+    assert f'href="/communities/{SLUG}/pro/apply"' in html
+    assert f'href="/communities/{SLUG}/terms"' in html
+
+
+def test_the_community_terms_say_they_are_demo_text_and_keep_groups_confidential(
+        client, seeded):
+    from cohort.demo_community_text import SLUG
+
+    text = page_text(client.get(f"/communities/{SLUG}/terms").get_data(as_text=True))
+    assert "Member Guidelines and Terms of Confidentiality" in text
+    assert "DEMO TEXT" in text
+    assert "private and confidential" in text
