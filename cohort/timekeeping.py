@@ -17,6 +17,7 @@ from cohort.models import Cohort, Enrollment
 from cohort.payments.gateway import StripeGateway
 from cohort.services import ServiceError
 from cohort.services.rebates import issue_rebate, rebates_due
+from cohort.services.subscription_tick import MembershipReport, membership_tick
 from cohort.services.transitions import TransitionRefused, change_cohort, change_enrollment
 from workflows import CohortMachine, EnrollmentMachine
 
@@ -32,6 +33,7 @@ class TickReport:
     rebates: list[int] = field(default_factory=list)
     started_cohorts: list[str] = field(default_factory=list)
     finished_cohorts: list[str] = field(default_factory=list)
+    memberships: MembershipReport = field(default_factory=MembershipReport)
     mail_sent: int = 0
     mail_failed: int = 0
 
@@ -42,7 +44,7 @@ class TickReport:
             f"lapsed {len(self.lapsed_enrollments)} enrollment(s), "
             f"rebated {len(self.rebates)} enrollment(s), "
             f"started {self.started_cohorts}, finished {self.finished_cohorts}, "
-            f"mail sent {self.mail_sent}, failed {self.mail_failed}"
+            f"{self.memberships.summary()}, mail sent {self.mail_sent}, failed {self.mail_failed}"
         )
 
 
@@ -141,6 +143,7 @@ def tick(session: Session, now: datetime, smtp: SmtpSettings | None,
     lapse_unregistered(session, now, report)
     start_and_finish_cohorts(session, now, report)
     issue_due_rebates(session, now, gateway, report)
+    report.memberships = membership_tick(session, now, gateway)
     if smtp is not None:
         report.mail_sent, report.mail_failed = deliver_due(session, smtp, now)
     return report

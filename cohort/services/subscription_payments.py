@@ -108,18 +108,20 @@ def apply_paid_invoice(session: Session, membership_id: int, paid: PaidInvoice, 
     membership = lock_row(session, Membership, membership_id)
     if membership.last_invoice_id == paid.invoice_id:
         return "already applied"
-    if membership.state in MembershipMachine.sources("activate"):
+    first = next((event for event in ("activate", "start")
+                  if membership.state in MembershipMachine.sources(event)), None)
+    if first is not None:  # pending or approved (paid on the page), scheduled (by the tick)
         membership.period_start = paid.period_start or now
         membership.paid_through = paid.period_end
         membership.last_invoice_id = paid.invoice_id
         _record(session, membership, paid, now)
-        change_membership(session, membership.id, "activate", actor=actor, now=now,
+        change_membership(session, membership.id, first, actor=actor, now=now,
                           reason=f"first payment ({paid.invoice_id})", notify=False)
         queue_mail(session, kind="membership_welcome", to=membership.person.email, now=now,
                    membership=membership, community=membership.community, plan=membership.plan,
                    person=membership.person, **_mail(membership, paid))
         return "activated"
-    if paid.billing_reason == "subscription_create" or membership.paid_through is None:
+    if membership.paid_through is None:
         membership.last_invoice_id = paid.invoice_id
         _record(session, membership, paid, now)
         return "recorded"
@@ -183,6 +185,11 @@ def handle_subscription_event(session: Session, event: SubscriptionEvent, now: d
         Membership.stripe_subscription_id == event.subscription_id))
     if membership_id is None:
         return "unknown subscription"
+    # Under the lock, the membership may have moved to another subscription (a switch by the
+    # tick): a late notice about the old one no longer concerns it.
+    if lock_row(session, Membership, membership_id).stripe_subscription_id != (
+            event.subscription_id):
+        return "about a replaced subscription"
     if event.kind == INVOICE_PAID:
         return apply_paid_invoice(session, membership_id, PaidInvoice.from_event(event),
                                   actor=STRIPE_ACTOR, now=now)
