@@ -30,6 +30,7 @@ from cohort.views import (
     errors,
     finance,
     health,
+    hub,
     public,
     registration,
     row_ids,
@@ -82,6 +83,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(finance.bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(subscribe.bp)
+    app.register_blueprint(hub.bp)
     errors.init_app(app)
     cli.init_app(app)
     users_cli.init_app(app)

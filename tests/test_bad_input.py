@@ -21,6 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from markupsafe import escape
 from sqlalchemy import select
+from werkzeug.routing import IntegerConverter
 
 from cohort.mail.delivery import build_email
 from cohort.models import Base, Enrollment, OutboxMessage, StaffUser
@@ -203,8 +204,8 @@ def snapshot(session) -> dict[str, list[tuple]]:
 def _route_values(rule, known: dict[str, object]) -> dict[str, object]:
     values = {}
     for name in rule.arguments:
-        converter = type(rule._converters[name]).__name__
-        values[name] = known.get(name, 1 if converter == "IntegerConverter" else "x")
+        numeric = isinstance(rule._converters[name], IntegerConverter)
+        values[name] = known.get(name, 1 if numeric else "x")
     return values
 
 

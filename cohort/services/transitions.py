@@ -29,6 +29,9 @@ MEMBER_NOTICES: dict[str, str] = {
     "fail_payment": "membership_payment_failed",
     "lapse": "membership_lapsed",
     "end": "membership_ended",
+    "cancel": "membership_cancelled",  # with the end of access (the paid period) and undo
+    "undo_cancel": "membership_cancel_undone",
+    "schedule": "membership_scheduled",  # a plan kept from the instant the current one ends
 }
 STAFF_NOTICES = {
     "withdraw": "staff_seat_released",
