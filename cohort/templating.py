@@ -12,6 +12,7 @@ from cohort.models import DOCUMENT_KIND_LABELS, Cohort, Enrollment
 from cohort.money import Money
 from cohort.schedule import duration_words, format_deadline, format_instant, local, long_date
 from cohort.services.as_of import ShownState, shown_cohort_state, shown_enrollment_state
+from cohort.services.hub import hub_url
 from workflows import CohortMachine, EnrollmentMachine
 
 
@@ -82,5 +83,7 @@ def init_app(app: Flask) -> None:
         cohort_state=lambda state: COHORT_STATE_LABELS.get(state, state),
         document_kind=lambda kind: DOCUMENT_KIND_LABELS.get(kind, kind),
     )
+    # Any page or e-mail may point to the Customer Hub without its caller passing the address.
+    app.jinja_env.globals["customer_hub_url"] = hub_url
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True

@@ -183,7 +183,12 @@ def test_keeping_twice_or_undoing_pro_leaves_one_subscription(app, client, sessi
         select(Membership).where(Membership.person_id == person.id)
         .execution_options(populate_existing=True))}
     assert states == {"pro": "active", "lounge": "ended"}
-    assert "no longer needed" in _mail(session, "membership_cancel_undone")[-1].body_text
+    assert "continues" in _mail(session, "membership_cancel_undone")[-1].body_text
+    dropped = _mail(session, "membership_cancelled")[-1]
+    assert "Practitioner's Lounge" in dropped.subject
+    assert "it will not start, and nothing will be charged" in dropped.body_text
+    assert "PRO Lounge membership continues, and it includes the Practitioner's Lounge" \
+        in dropped.body_text
 
 
 def test_switching_to_yearly_takes_effect_at_period_end_and_can_be_undone(app, client, session):

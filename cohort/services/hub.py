@@ -1,10 +1,11 @@
 """The Customer Hub's door: a link by e-mail, single-use, for 24 hours; then a short hub session.
 
 For the other e-mails of a membership: every subscription invoice and receipt e-mail (and any
-other e-mail about a membership) carries `hub_url()`, the absolute address of `/hub`, e.g.
-``queue_mail(…, hub_url=hub_url())`` and in the template ``Manage or cancel: {{ hub_url }}``.
-The hub asks for the payment e-mail and sends the personal link there; the address itself is
-safe to print in any e-mail (it opens nothing by itself).
+other e-mail about a membership) carries the hub's address: `hub_url()`, the absolute address of
+`/hub`, which every template can print without its caller passing anything, as
+``Manage or cancel your membership: {{ customer_hub_url() }}`` (a Jinja global). The hub asks
+for the payment e-mail and sends the personal link there; the address itself is safe to print
+in any e-mail (it opens nothing by itself).
 
 How the door works:
 - `request_hub_link` answers nobody: the page after asking is the same whether the address is
@@ -104,7 +105,7 @@ def request_hub_link(session: Session, email: str, *, now: datetime) -> None:
             HubLink.created_at > now - timedelta(hours=1))) or 0
     token = secrets.token_urlsafe(TOKEN_BYTES)
     context = {"person": person, "link": hub_link_url(token), "expires_at": now + LINK_LIFETIME,
-               "hub_url": hub_url(), "time_zone": _zone_of(session, person)}
+               "time_zone": _zone_of(session, person)}
     if person is None or recent >= LINKS_PER_HOUR:
         render_mail("hub_link", **context)  # the same work as queuing it, sent to nobody
         return

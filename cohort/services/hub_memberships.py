@@ -1,8 +1,9 @@
 """What a member does in the Customer Hub: cancel at period end, undo, keep the Lounge, switch.
 
-Every state change goes through `change_membership` (lock, machine, audit, e-mail). Cancelling
-is our state: access ends when the paid period ends (`cohort tick` ends the membership then and
-deletes its Stripe subscription); nothing is sent to Stripe here.
+Every state change goes through `change_membership` (lock, machine, audit, e-mail); cancelling
+and undoing through the subscription service's `schedule_cancel` / `undo_cancel`, which also
+tell Stripe not to renew (or to renew again). Cancelling is our state: access ends when the paid
+period ends (`cohort tick` ends the membership then and deletes its Stripe subscription).
 
 Keeping a smaller plan (cancelling PRO, keeping the Practitioner's Lounge): PRO grants both
 lounges, so its end ends both. Keeping the Lounge creates a *scheduled* Lounge membership on
@@ -25,8 +26,9 @@ from sqlalchemy.orm import Session
 from cohort.mail.outbox import queue_mail
 from cohort.models import BILLING_INTERVALS, AuditRecord, Membership, Plan, PlanPrice
 from cohort.services import ServiceError
-from cohort.services.hub import hub_url
 from cohort.services.locking import lock_row
+from cohort.services.subscriptions import schedule_cancel
+from cohort.services.subscriptions import undo_cancel as undo_cancel_at_stripe
 from cohort.services.transitions import change_membership
 from workflows import MembershipMachine
 
@@ -95,11 +97,7 @@ def cancel(session: Session, person_id: int, membership_id: int, *, now: datetim
 
 
 def _cancel(session: Session, membership: Membership, now: datetime) -> Membership:
-    change_membership(session, membership.id, "cancel", actor=_actor(membership), now=now,
-                      mail={"hub_url": hub_url()})
-    membership.cancel_requested_at = now
-    session.flush()
-    return membership
+    return schedule_cancel(session, membership, actor=_actor(membership), now=now)
 
 
 def undo_cancel(session: Session, person_id: int, membership_id: int, *, now: datetime
@@ -107,12 +105,11 @@ def undo_cancel(session: Session, person_id: int, membership_id: int, *, now: da
     """Take a cancellation back before the paid period ends; a kept plan is then dropped."""
     membership = membership_of(session, person_id, membership_id)
     waiting = followers(session, membership)
-    change_membership(session, membership.id, "undo_cancel", actor=_actor(membership), now=now,
-                      mail={"hub_url": hub_url(), "dropped": waiting})
-    membership.cancel_requested_at = None
+    undo_cancel_at_stripe(session, membership, actor=_actor(membership), now=now)
     for follower in waiting:
         change_membership(session, follower.id, "cancel", actor=_actor(membership), now=now,
-                          notify=False, reason="The membership it was to follow continues.")
+                          reason=f"Your {membership.plan.name} membership continues, and it "
+                                 f"includes the {follower.plan.name}.")
     return membership
 
 
@@ -151,7 +148,7 @@ def keep_plan(session: Session, person_id: int, membership_id: int, *, now: date
     session.add(kept)
     session.flush()
     return change_membership(session, kept.id, "schedule", actor=_actor(membership), now=now,
-                             mail={"hub_url": hub_url(), "follows": membership, "price": price})
+                             mail={"follows": membership})
 
 
 def switch_interval(session: Session, person_id: int, membership_id: int, interval: str, *,
@@ -189,6 +186,6 @@ def switch_interval(session: Session, person_id: int, membership_id: int, interv
     queue_mail(session, kind="membership_switch", to=membership.person.email, now=now,
                membership=membership, community=membership.community, plan=membership.plan,
                person=membership.person, renews=renews,
-               undone=renews.interval == membership.interval, hub_url=hub_url())
+               undone=renews.interval == membership.interval)
     session.flush()
     return membership
