@@ -77,12 +77,12 @@ def group_roster(session: Session, group: Group, at: datetime) -> list[RosterRow
     people = {m.person_id for m in members}
     agreed: dict[int, int] = {}
     if people:
-        agreed = dict(session.execute(
+        agreed = {person_id: version for person_id, version in session.execute(
             select(TermsAgreement.person_id, func.max(TermsVersion.version))
             .join(TermsVersion, TermsVersion.id == TermsAgreement.terms_version_id)
             .where(TermsVersion.community_id == group.community_id,
                    TermsAgreement.person_id.in_(people), TermsAgreement.agreed_at <= at)
-            .group_by(TermsAgreement.person_id)).tuples())
+            .group_by(TermsAgreement.person_id))}
     current = session.scalar(
         select(func.max(TermsVersion.version)).where(
             TermsVersion.community_id == group.community_id, TermsVersion.published_at <= at))
@@ -115,11 +115,19 @@ def roster_csv(rows: list[RosterRow]) -> str:
     return out.getvalue()
 
 
-def community_terms_summary(session: Session, community: Community) -> dict[str, object]:
+@dataclass(frozen=True)
+class TermsSummary:
+    """The community's current terms and how many people agreed to that version."""
+
+    terms: TermsVersion | None
+    agreed: int
+
+
+def community_terms_summary(session: Session, community: Community) -> TermsSummary:
     """The current terms and how many people agreed to them (for the overview)."""
     terms = current_terms(session, community)
     agreed = 0
     if terms is not None:
         agreed = session.scalar(select(func.count(TermsAgreement.id)).where(
             TermsAgreement.terms_version_id == terms.id)) or 0
-    return {"terms": terms, "agreed": agreed}
+    return TermsSummary(terms, agreed)
