@@ -47,6 +47,13 @@ class ConfirmJoinForm(CohortForm):
     """The button behind an e-mailed confirmation link (a link scanner does not press it)."""
 
 
+class AgreeTermsForm(CohortForm):
+    """Agreeing, explicitly, to a new version of the terms."""
+
+    agree = BooleanField("I have read this version and agree to it", validators=[
+        DataRequired(message="Please tick the box to agree.")])
+
+
 class PlanPriceForm(CohortForm):
     """A plan's new price for one interval."""
 

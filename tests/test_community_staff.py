@@ -8,7 +8,7 @@ import io
 import pytest
 from sqlalchemy import select
 
-from cohort.models import Membership, PlanPrice, TermsVersion
+from cohort.models import Membership, OutboxMessage, PlanPrice, TermsAgreement, TermsVersion
 from cohort.services.memberships import agree_terms, current_terms, needs_agreement
 from tests.console_helpers import page_token, sign_in
 from tests.factories import make_staff, set_clock, utc
@@ -253,3 +253,45 @@ def test_until_says_when_a_cancelled_membership_ends(client, session, community)
     before = client.get(f"/staff/communities/{community.slug}/groups/practitioners-lounge"
                         "?at=2026-03-05T00:00:00Z")
     assert "Paid through" in before.get_data(as_text=True)  # not yet cancelled then
+
+
+def test_members_are_e_mailed_a_link_to_agree_again_and_agreeing_is_recorded_once(
+        app, client, session, community):
+    _, ben = _lounge_history(session, community)
+    _staff(client, session, "facilitator")
+    url = f"/staff/communities/{community.slug}/terms"
+    client.post(url, data={"title": "Member Guidelines and Terms of Confidentiality",
+                           "body": "Version two: what is said in a group stays there.",
+                           "confirm": "y", "csrf_token": page_token(client, url)})
+    mails = session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "terms_updated")
+                            .order_by(OutboxMessage.to_address)).all()
+    # Ben (PRO) and Cy (Lobby) have access now; Ann's membership ended.
+    assert sorted(m.to_address for m in mails) == sorted(
+        [ben.person.email, session.scalars(select(Membership).join(Membership.plan).where(
+            Membership.plan.has(slug="lobby"))).one().person.email])
+    link = next(m for m in mails if m.to_address == ben.person.email).body_text
+    path = "/communities/" + link.split("/communities/", 1)[1].split()[0]
+    client.post("/staff/logout", data={"csrf_token": page_token(client, "/staff/")})
+
+    page = client.get(path)
+    assert page.status_code == 200 and "Version two" in page.get_data(as_text=True)
+    assert page.headers["Cache-Control"] == "private, no-store"
+    unticked = client.post(path, data={"csrf_token": page_token(client, path)})
+    set_clock(app, "2026-03-16T09:00:00Z")
+    token = page_token(client, path)
+    agreed = client.post(path, data={"agree": "y", "csrf_token": token})
+    set_clock(app, "2026-03-17T09:00:00Z")
+    client.post(path, data={"agree": "y", "csrf_token": token})
+
+    assert unticked.status_code == 400 and agreed.status_code == 303
+    assert "your agreement to version 2 was recorded" in client.get(path).get_data(as_text=True)
+    session.expire_all()
+    assert not needs_agreement(session, ben.person, community)
+    version_two = current_terms(session, community)
+    records = session.scalars(select(TermsAgreement).where(
+        TermsAgreement.terms_version_id == version_two.id)).all()
+    assert [(r.person_id, r.agreed_at) for r in records] == [
+        (ben.person_id, utc("2026-03-16T09:00:00Z"))]
+    set_clock(app, "2026-04-16T09:00:01Z")  # thirty days after the link was sent, and a bit
+    assert client.get(path).status_code == 404
+    assert client.get(path[:-4] + "AAAA").status_code == 404

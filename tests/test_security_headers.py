@@ -28,6 +28,7 @@ from cohort.security import content_security_policy, origin_of
 from cohort.services.ledger import post
 from tests.console_helpers import sign_in
 from tests.factories import csrf_token, form_data, make_cohort, make_enrollment, make_staff
+from tests.membership_factories import make_community, make_membership
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 NOT_HTML_PAGES = ("pdf", "emails")  # PDFs are rendered by WeasyPrint; e-mails are plain text
@@ -383,6 +384,11 @@ def crawl_everything(app: Flask, client, session) -> dict[tuple[str, str], objec
                                            "csrf_token": csrf_token(client, apply_url)})
     assert applied.status_code == 302
     message_id = session.scalars(select(OutboxMessage.id)).first()
+    # A community at the same slug as the cohort (another table), with members in its groups.
+    community = make_community(session, slug=cohort.slug)
+    make_membership(session, community, "pro", state="active")
+    make_membership(session, community, "lobby", interval=None)
+    session.commit()
     sign_in(client, admin.email)
 
     answers = {}
@@ -390,7 +396,8 @@ def crawl_everything(app: Flask, client, session) -> dict[tuple[str, str], objec
         answers |= crawl(app, client, {
             "slug": cohort.slug, "token": enrollment.status_token, "purpose": "deposit",
             "enrollment_id": enrollment.id, "payment_id": payment.id, "message_id": message_id,
-            "filename": "cohort.css", "event": "publish", "document_id": receipt.id})
+            "filename": "cohort.css", "event": "publish", "document_id": receipt.id,
+            "group_slug": "pro-lounge", "plan_slug": "lounge"})
     return answers
 
 
@@ -419,7 +426,9 @@ MUST_RENDER = {
     "public.index", "public.cohort_page", "public.apply", "applicant.status",
     "registration.register", "registration.pay", "registration.cancel", "staff_auth.login",
     "staff.home", "staff.dashboard", "staff.queue", "staff.application", "staff.help_page",
-    "staff.settings", "staff.copy", "staff.cancel", "dev.mailbox", "dev.message"}
+    "staff.settings", "staff.copy", "staff.cancel", "dev.mailbox", "dev.message",
+    "community.page", "community.terms", "staff.communities", "staff.community", "staff.group",
+    "staff.prices", "staff.terms"}
 
 
 def test_no_staff_finance_or_applicant_answer_may_be_stored_by_any_cache(app, client, session):

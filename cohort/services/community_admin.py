@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from cohort.models import AuditRecord, Community, Plan, PlanPrice, TermsVersion
 from cohort.models.community import BILLING_INTERVALS
 from cohort.services import ServiceError
+from cohort.services.terms_links import ask_members_to_agree
 
 
 class PriceRefused(ServiceError):
@@ -64,7 +65,7 @@ def change_price(session: Session, plan: Plan, interval: str, amount_cents: int,
 
 def publish_terms(session: Session, community: Community, *, title: str, body: str,
                   actor: str, now: datetime) -> TermsVersion:
-    """Publish the next version of the terms; every member must agree to it again."""
+    """Publish the next version of the terms; every member is e-mailed a link to agree again."""
     newest = session.scalar(select(func.max(TermsVersion.version))
                             .where(TermsVersion.community_id == community.id)) or 0
     try:
@@ -81,4 +82,5 @@ def publish_terms(session: Session, community: Community, *, title: str, body: s
         event="publish", from_state=str(newest) if newest else None,
         to_state=str(terms.version), reason=title))
     session.flush()
+    ask_members_to_agree(session, community, terms, now)
     return terms

@@ -18,8 +18,9 @@ from cohort.services.memberships import (
     join_lobby,
     read_confirm_token,
 )
+from cohort.services.terms_links import agree_by_link, agreement_of, read_agree_link
 from cohort.views.private_link import keep_private
-from forms.community import ConfirmJoinForm, JoinLobbyForm
+from forms.community import AgreeTermsForm, ConfirmJoinForm, JoinLobbyForm
 from workflows import MembershipMachine
 
 bp = Blueprint("community", __name__, url_prefix="/communities")
@@ -119,4 +120,28 @@ def confirm(slug: str, token: str) -> Response:
     confirm_lobby(db.session, community, token, now())
     db.session.commit()
     return keep_private(redirect(url_for("community.confirm_page", slug=slug, token=token),
+                                 code=303))
+
+
+@bp.get("/<slug>/terms/agree/<token>")
+def agree_page(slug: str, token: str) -> Response:
+    """The e-mailed link to a new version of the terms: the text, and one button to agree."""
+    community = community_or_404(slug)
+    person, version = read_agree_link(db.session, community, token, now())
+    page = render_template("community/agree.html", community=community, person=person,
+                           terms=version, agreement=agreement_of(db.session, person, version),
+                           form=AgreeTermsForm(), token=token)
+    return keep_private(Response(page))
+
+
+@bp.post("/<slug>/terms/agree/<token>")
+def agree(slug: str, token: str) -> Response:
+    """Record the agreement (version, time, person); pressing again changes nothing."""
+    community = community_or_404(slug)
+    if not AgreeTermsForm().validate_on_submit():
+        abort(400, description="Please tick the box to agree (or reload the page if it has "
+                               "expired).")
+    agree_by_link(db.session, community, token, now())
+    db.session.commit()
+    return keep_private(redirect(url_for("community.agree_page", slug=slug, token=token),
                                  code=303))
