@@ -190,6 +190,53 @@ def test_the_staff_sign_in_form_never_fails(app, client, session, data):
     assert response.status_code in (302, 401, 403, 413, 422, 429)
 
 
+
+def _community_once(session):
+    from cohort.models import Community
+    from tests.membership_factories import make_community
+
+    session.rollback()
+    community = session.scalars(select(Community).limit(1)).first()
+    if community is None:
+        community = make_community(session)
+        session.commit()
+    return community
+
+
+@FUZZ
+@given(data=mutated({"name": "Lea Lobby", "email": "lea@example.org", "agree_terms": "y",
+                     "terms_version": "1"}, {"terms_version": HIDDEN_NUMBER}))
+def test_the_lobby_join_form_never_fails(client, session, data):
+    community = _community_once(session)
+    url = f"/communities/{community.slug}"
+
+    response = client.post(f"{url}/join", data={**data, "csrf_token": csrf_token(client, url)})
+
+    assert_answered(response, data)
+    assert response.status_code in (303, 409, 413, 422)
+
+
+@FUZZ
+@given(data=mutated({"lounge-year-amount": "200.00"}), at=VALUE)
+def test_the_price_form_and_the_roster_instant_never_fail(app, client, session, data, at):
+    community = _community_once(session)
+    if session.scalar(select(StaffUser.id).where(StaffUser.email == "money@example.org")) is None:
+        make_staff(session, role="finance", email="money@example.org")
+        session.commit()
+        sign_in(client, "money@example.org")
+    url = f"/staff/communities/{community.slug}/prices"
+
+    response = client.post(f"{url}/lounge/year",
+                           data={**data, "csrf_token": csrf_token(client, url)})
+    roster = client.get(f"/staff/communities/{community.slug}/groups/lobby-room",
+                        query_string={"at": at})
+
+    assert_answered(response, data)
+    assert response.status_code in (303, 413, 422)
+    assert_answered(roster, at)
+    assert roster.status_code in (200, 400)
+
+
 # --- no change without a CSRF token ------------------------------------------------------------
 
 def snapshot(session) -> dict[str, list[tuple]]:

@@ -226,3 +226,28 @@ def test_a_link_for_another_community_is_not_valid(app, session, community):
         confirm_lobby(session, other, token, utc(NOW))
     assert session.scalar(select(func.count(Person.id))) == 1
     assert session.scalar(select(func.count(TermsVersion.id))) == 2
+
+
+def test_ten_simultaneous_joins_with_one_address_make_one_person_account_and_membership(
+        app, session, community):
+    from tests.test_concurrency import _all_at_once, _count
+
+    community_id, terms_id = community.id, current_terms(session, community).id
+    session.commit()
+
+    def join(i: int) -> str:
+        from cohort.extensions import db
+        from cohort.models import Community
+
+        address = join_lobby(db.session, db.session.get(Community, community_id),
+                             f"Racer {i}", "Race@Example.org", terms_id, utc(NOW))
+        db.session.commit()
+        return address
+
+    results = _all_at_once(app, 10, join)
+
+    assert [r for r in results if isinstance(r, Exception)] == []
+    assert _count(session, Person) == 1
+    assert _count(session, BillingAccount) == 1
+    assert _count(session, Membership) == 1
+    assert _count(session, OutboxMessage) == 1
