@@ -4,9 +4,17 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from cohort.models import AuditRecord, OutboxMessage, StripeEvent, TermsAgreement
+from cohort.models import AuditRecord, Membership, OutboxMessage, StripeEvent, TermsAgreement
 from cohort.payments.subscriptions import subscription_gateway
-from tests.membership_factories import TEST_PRICES, make_community, plan_of, price_of
+from cohort.services.subscriptions import pro_subscribe_token
+from tests.membership_factories import (
+    TEST_PRICES,
+    make_community,
+    make_member_person,
+    make_membership,
+    plan_of,
+    price_of,
+)
 from tests.payments_helpers import DECLINED, THREE_D_SECURE, VISA, wait_until
 from tests.subscribe_helpers import (
     membership_of,
@@ -149,3 +157,76 @@ def test_three_d_secure_confirmed_activates_on_the_signed_webhook_without_the_re
     back = pass_3d_secure(client, localstripe, challenge)  # the return comes late: no change
     assert back.status_code == 302
     assert _count(session, AuditRecord, AuditRecord.event == "activate") == 1
+
+
+def test_a_known_address_is_never_rewritten_and_gets_the_same_answer(app, client, session,
+                                                                     stripe_live, localstripe):
+    community = _community(session)
+    url = subscribe_url(community)
+    first = post_subscription(client, localstripe, url, name="Mia Member")
+
+    again = post_subscription(client, localstripe, url, name="Someone Else",
+                              email="MIA@example.org")
+
+    assert (again.status_code, again.headers["Location"]) == (302, first.headers["Location"])
+    membership = membership_of(session, "mia@example.org")
+    assert membership.person.name == "Mia Member"
+    assert _count(session, Membership) == 1
+    sub = subscription_gateway().read_subscription(membership.stripe_subscription_id)
+    assert sub.latest_invoice.amount_paid == TEST_PRICES[("lounge", "month")]  # charged once
+    told = session.scalars(select(OutboxMessage).where(
+        OutboxMessage.kind == "membership_already")).one()
+    assert told.to_address == "mia@example.org" and "nothing was charged" in told.body_text
+
+
+def test_the_form_refuses_missing_terms_and_bad_fields_beside_them_with_nothing_charged(
+        app, client, session):
+    community = _community(session)
+    url = subscribe_url(community)
+    page = client.get(url).get_data(as_text=True)
+    csrf = page.split('name="csrf_token" type="hidden" value="')[1].split('"')[0]
+
+    response = client.post(url, data={"csrf_token": csrf, "terms_version": "1", "name": "",
+                                      "email": "not-an-address", "card_token": "4242"})
+
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert "Please agree to the Member Guidelines" in html
+    assert "Please enter your name." in html
+    assert "does not look like an e-mail address" in html
+    assert "Please enter your card" in html
+    assert _count(session, Membership) == 0
+
+
+def test_an_unknown_interval_or_plan_is_a_404_with_words(app, client, session):
+    community = _community(session)
+
+    assert client.get(subscribe_url(community, interval="week")).status_code == 404
+    assert client.get(subscribe_url(community, plan="nothing")).status_code == 404
+    free = client.get(subscribe_url(community, plan="lobby"))
+    assert free.status_code == 404 and "no monthly subscription" in free.get_data(as_text=True)
+
+
+def test_pro_is_only_for_an_approved_application_through_its_signed_link(
+        app, client, session, stripe_live, localstripe):
+    community = _community(session)
+    person = make_member_person(session, email="pro@example.org", name="Pat Pro")
+    approved = make_membership(session, community, "pro", state="approved", person=person)
+    session.commit()
+
+    without = client.get(subscribe_url(community, plan="pro"))
+    forged = client.get(subscribe_url(community, plan="pro", token="forged"))
+    assert (without.status_code, forged.status_code) == (404, 404)
+    assert "by application only" in without.get_data(as_text=True)
+
+    url = subscribe_url(community, plan="pro", interval="year",
+                        token=pro_subscribe_token(approved))
+    response = post_subscription(client, localstripe, url, name="", email="")
+
+    assert response.status_code == 302, response.get_data(as_text=True)[:1500]
+    session.rollback()
+    pro = session.get(Membership, approved.id)
+    assert (pro.state, pro.interval) == ("active", "year")
+    sub = subscription_gateway().read_subscription(pro.stripe_subscription_id)
+    assert sub.latest_invoice.amount_paid == TEST_PRICES[("pro", "year")]
+    assert client.get(url).status_code == 404  # the link has done its work

@@ -56,4 +56,4 @@ def test_ten_simultaneous_subscribes_make_one_membership_and_one_stripe_subscrip
         params={"customer": membership.account.stripe_customer_id})
     assert [sub.id for sub in listed.data] == [membership.stripe_subscription_id]
     assert session.scalar(select(func.count()).select_from(OutboxMessage).where(
-        OutboxMessage.kind == "membership_already")) == COUNT - 1
+        OutboxMessage.kind == "membership_already")) == 1  # at most hourly

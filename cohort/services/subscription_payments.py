@@ -22,7 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from cohort.mail.outbox import queue_mail
-from cohort.models import Membership
+from cohort.models import BillingAccount, Membership
 from cohort.money import Money
 from cohort.payments.subscription_events import (
     INVOICE_FAILED,
@@ -73,6 +73,17 @@ class PaidInvoice:
                    event.billing_reason)
 
 
+def lock_membership(session: Session, membership_id: int) -> Membership:
+    """Lock the member's billing account, then the membership: the one lock order everywhere
+    (subscribing locks the account first; recording a payment locks it too)."""
+    account_id = session.scalar(select(Membership.account_id).where(
+        Membership.id == membership_id))
+    if account_id is None:
+        raise LookupError(f"membership {membership_id} does not exist")
+    lock_row(session, BillingAccount, account_id)
+    return lock_row(session, Membership, membership_id)
+
+
 def hub_url() -> str:
     """The Customer Hub, where a member sees and cancels their subscriptions."""
     return f"{current_app.config['BASE_URL']}/hub"
@@ -105,7 +116,7 @@ def _mail(membership: Membership, paid: PaidInvoice) -> dict[str, object]:
 def apply_paid_invoice(session: Session, membership_id: int, paid: PaidInvoice, *, actor: str,
                        now: datetime) -> str:
     """Activate (first invoice) or renew (a later one) with the membership locked; once each."""
-    membership = lock_row(session, Membership, membership_id)
+    membership = lock_membership(session, membership_id)
     if membership.last_invoice_id == paid.invoice_id:
         return "already applied"
     first = next((event for event in ("activate", "start")
@@ -147,7 +158,7 @@ def apply_paid_invoice(session: Session, membership_id: int, paid: PaidInvoice, 
 def payment_failed(session: Session, membership_id: int, event: SubscriptionEvent,
                    now: datetime) -> str:
     """A failed renewal: past due until the community's grace period is over."""
-    membership = lock_row(session, Membership, membership_id)
+    membership = lock_membership(session, membership_id)
     if membership.state not in MembershipMachine.sources("fail_payment"):
         return "nothing to do"  # a failed first payment leaves it pending; past due already
     grace = now + timedelta(days=membership.community.grace_days)
@@ -160,7 +171,7 @@ def payment_failed(session: Session, membership_id: int, event: SubscriptionEven
 
 def subscription_deleted(session: Session, membership_id: int, now: datetime) -> str:
     """Stripe ended the subscription (our own DELETE, the dashboard, an expired first invoice)."""
-    membership = lock_row(session, Membership, membership_id)
+    membership = lock_membership(session, membership_id)
     state = membership.state
     if state in MembershipMachine.final_state_ids():
         return "already ended"
@@ -187,7 +198,7 @@ def handle_subscription_event(session: Session, event: SubscriptionEvent, now: d
         return "unknown subscription"
     # Under the lock, the membership may have moved to another subscription (a switch by the
     # tick): a late notice about the old one no longer concerns it.
-    if lock_row(session, Membership, membership_id).stripe_subscription_id != (
+    if lock_membership(session, membership_id).stripe_subscription_id != (
             event.subscription_id):
         return "about a replaced subscription"
     if event.kind == INVOICE_PAID:

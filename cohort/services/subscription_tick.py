@@ -22,8 +22,7 @@ from cohort.models import Membership
 from cohort.payments.gateway import StripeGateway
 from cohort.payments.subscriptions import SubscriptionGateway
 from cohort.services import ServiceError
-from cohort.services.locking import lock_row
-from cohort.services.subscription_payments import hub_url
+from cohort.services.subscription_payments import hub_url, lock_membership
 from cohort.services.subscriptions import end_at_stripe, start_subscription
 from cohort.services.transitions import TransitionRefused, change_membership
 from workflows import MembershipMachine
@@ -57,7 +56,7 @@ def _each(session: Session, stmt: Select[tuple[int]], work: Callable[[Membership
     session.rollback()
     for membership_id in due:
         try:
-            membership = lock_row(session, Membership, membership_id)
+            membership = lock_membership(session, membership_id)
             changed = work(membership)
         except (TransitionRefused, ServiceError) as refused:
             session.rollback()  # not due any more, or Stripe unreachable: the next tick retries

@@ -32,18 +32,19 @@ from sqlalchemy.orm import Session
 
 from cohort.addresses import address_key, mailing_address
 from cohort.mail.outbox import queue_mail
-from cohort.models import Community, Membership, Person, Plan, PlanPrice
+from cohort.models import Community, Membership, OutboxMessage, Person, Plan, PlanPrice
 from cohort.payments.gateway import CardDeclined
 from cohort.payments.subscription_shapes import InvoiceInfo, SubscriptionInfo
 from cohort.payments.subscriptions import SubscriptionGateway, subscription_gateway
 from cohort.services import ServiceError
 from cohort.services.locking import lock_row
-from cohort.services.subscription_accounts import (
-    agree_to_terms,
+from cohort.services.memberships import (
+    TermsChanged,
+    agree_terms,
     current_terms,
-    get_or_insert_person,
     membership_account,
 )
+from cohort.services.subscription_accounts import get_or_insert_person
 from cohort.services.subscription_payments import PaidInvoice, apply_paid_invoice, hub_url
 from cohort.services.transitions import change_membership
 from workflows import MembershipMachine
@@ -52,6 +53,7 @@ PRO_LINK_LIFETIME = timedelta(days=30)
 PRO_SALT = "pro-subscribe"
 RETURN_SALT = "subscribe-return"
 RETURN_LINK_LIFETIME = timedelta(days=1)
+ALREADY_NOTICE_INTERVAL = timedelta(hours=1)
 # A plan's membership that is neither finished nor waiting for review: another subscription to
 # the same plan would pay twice for the same access.
 OPEN_STATES = ("pending", "approved")
@@ -65,10 +67,6 @@ class NotOffered(ServiceError):
     """The plan cannot be subscribed to this way (free, by application, no price)."""
 
     status_code = 404
-
-
-class TermsChanged(ServiceError):
-    """The terms were replaced while the visitor was reading them."""
 
 
 @dataclass(frozen=True)
@@ -140,6 +138,9 @@ def approved_membership(session: Session, plan: Plan, token: str, now: datetime)
     if membership is None or membership.plan_id != plan.id:
         raise NotOffered(f"{plan.name} is by application only: subscribe through the link in "
                          "the e-mail that accepted your application (it is valid for 30 days).")
+    if membership.state not in MembershipMachine.sources("activate"):
+        raise NotOffered(f"This link to {plan.name} has done its work: your membership page "
+                         "(the link is in your receipts) shows where your membership stands.")
     return membership
 
 
@@ -163,7 +164,7 @@ def _agree(session: Session, community: Community, person: Person, version: int,
         raise TermsChanged("The Member Guidelines and Terms of Confidentiality changed while "
                            "you were reading them: please read the new version and agree again.")
     if terms is not None:
-        agree_to_terms(session, person, terms, now)
+        agree_terms(session, person, terms, now)
 
 
 def _live_membership(session: Session, person_id: int, plan: Plan) -> Membership | None:
@@ -175,6 +176,13 @@ def _live_membership(session: Session, person_id: int, plan: Plan) -> Membership
 
 
 def _tell_already_member(session: Session, membership: Membership, now: datetime) -> Outcome:
+    """Nothing is charged; the address's owner is told (at most hourly: no mailbox flooding)."""
+    recent = session.scalar(select(OutboxMessage.id).where(
+        OutboxMessage.to_address == membership.person.email,
+        OutboxMessage.kind == "membership_already",
+        OutboxMessage.created_at > now - ALREADY_NOTICE_INTERVAL).limit(1))
+    if recent is not None:
+        return Outcome("already", membership.id)
     queue_mail(session, kind="membership_already", to=membership.person.email, now=now,
                membership=membership, community=membership.community, plan=membership.plan,
                person=membership.person, hub_url=hub_url())

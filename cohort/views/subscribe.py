@@ -19,7 +19,7 @@ from cohort.clock import now
 from cohort.extensions import db
 from cohort.models import BILLING_INTERVALS, Community, Membership, Plan
 from cohort.services import ServiceError
-from cohort.services.subscription_accounts import current_terms
+from cohort.services.memberships import current_terms
 from cohort.services.subscriptions import (
     Outcome,
     Subscriber,
