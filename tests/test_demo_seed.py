@@ -332,3 +332,11 @@ def test_the_community_terms_say_they_are_demo_text_and_keep_groups_confidential
     assert "Member Guidelines and Terms of Confidentiality" in text
     assert "DEMO TEXT" in text
     assert "private and confidential" in text
+
+
+def test_the_index_links_to_the_community(client, seeded):
+    from cohort.demo_community_text import SLUG
+
+    html = client.get("/").get_data(as_text=True)
+    assert f'href="/communities/{SLUG}"' in html
+    assert "Share And Learn With Practitioners From Around The World" in page_text(html)

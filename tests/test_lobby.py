@@ -251,3 +251,10 @@ def test_ten_simultaneous_joins_with_one_address_make_one_person_account_and_mem
     assert _count(session, BillingAccount) == 1
     assert _count(session, Membership) == 1
     assert _count(session, OutboxMessage) == 1
+
+
+def test_the_community_pages_name_the_communitys_own_address_to_write_to(client, community):
+    for path in ("", "/terms"):
+        html = client.get(f"/communities/{community.slug}{path}").get_data(as_text=True)
+        footer = html[html.index('<footer class="site">'):]
+        assert '<a href="mailto:community@example.org">community@example.org</a>' in footer

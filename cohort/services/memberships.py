@@ -104,6 +104,11 @@ def membership_account(session: Session, community: Community, person: Person,
     return _get_or_insert(session, read, make)
 
 
+def listed_communities(session: Session) -> list[Community]:
+    """Every community, by name (for the public index)."""
+    return list(session.scalars(select(Community).order_by(Community.name, Community.id)))
+
+
 def current_terms(session: Session, community: Community) -> TermsVersion | None:
     """The community's newest published terms (None if it has none)."""
     return session.scalars(select(TermsVersion).where(TermsVersion.community_id == community.id)

@@ -31,6 +31,7 @@ from cohort.services.applications import (
     submit_application,
 )
 from cohort.services.cohorts import cohort_by_slug, listed_cohorts, meeting_spans, seat_count
+from cohort.services.memberships import listed_communities
 from cohort.views.viewer import chosen_zone, remember_zone
 from forms.application import ApplicationForm
 from forms.timezone import ZoneChoiceForm
@@ -51,7 +52,8 @@ def index() -> str:
     moment = now()
     cohorts = listed_cohorts(db.session, moment)
     return render_template("public/index.html", cohorts=cohorts, now=moment,
-                           is_open={c.id: applications_open(c, moment) for c in cohorts})
+                           is_open={c.id: applications_open(c, moment) for c in cohorts},
+                           communities=listed_communities(db.session))
 
 
 @bp.get("/cohorts/<slug>")
