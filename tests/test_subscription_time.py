@@ -230,3 +230,36 @@ def test_a_switch_to_yearly_takes_effect_when_the_paid_month_ends(app, client, s
     assert new.latest_invoice.amount_paid == TEST_PRICES[("lounge", "year")]
     assert (switched.period_start, switched.paid_through) == (end, new.current_period_end)
 
+
+
+def test_a_renewal_whose_webhook_was_missed_is_applied_by_the_tick_a_day_later(
+        app, client, session, stripe_live, localstripe):
+    _, membership = _subscribed(session, client, localstripe)
+    end, membership_id = membership.paid_through, membership.id
+    localstripe.register_webhook("http://127.0.0.1:9/nowhere", WEBHOOK_SECRET)  # lost
+    try:
+        invoice_id = renew(localstripe.client(), membership.stripe_subscription_id)
+    finally:
+        localstripe.register_webhook(f"{stripe_live.url}/stripe/webhook", WEBHOOK_SECRET)
+
+    assert _tick(app, end + timedelta(hours=23)).checked == []
+    assert _tick(app, end + timedelta(days=1)).checked == [membership_id]
+    assert _tick(app, end + timedelta(days=1, minutes=1)).checked == []
+
+    renewed = membership_of(session, "mia@example.org")
+    assert (renewed.state, renewed.last_invoice_id) == ("active", invoice_id)
+    assert (renewed.period_start, renewed.paid_through) == (end, add_interval(end, "month"))
+
+
+def test_no_renewal_payment_a_day_after_the_period_makes_it_past_due(
+        app, client, session, stripe_live, localstripe):
+    community, membership = _subscribed(session, client, localstripe)
+    end, membership_id = membership.paid_through, membership.id
+
+    assert _tick(app, end + timedelta(days=1)).checked == [membership_id]
+
+    overdue = membership_of(session, "mia@example.org")
+    assert overdue.state == "past_due"
+    assert overdue.grace_until == end + timedelta(days=1 + community.grace_days)
+    assert _count(session, OutboxMessage,
+                  OutboxMessage.kind == "membership_payment_failed") == 1

@@ -22,7 +22,13 @@ from cohort.models import Membership
 from cohort.payments.gateway import StripeGateway
 from cohort.payments.subscriptions import SubscriptionGateway
 from cohort.services import ServiceError
-from cohort.services.subscription_payments import hub_url, lock_membership
+from cohort.services.subscription_payments import (
+    PaidInvoice,
+    apply_paid_invoice,
+    hub_url,
+    lock_membership,
+    subscription_deleted,
+)
 from cohort.services.subscriptions import end_at_stripe, start_subscription
 from cohort.services.transitions import TransitionRefused, change_membership
 from workflows import MembershipMachine
@@ -30,6 +36,9 @@ from workflows import MembershipMachine
 logger = logging.getLogger(__name__)
 TICK_ACTOR = "system:tick"
 REMINDER_AHEAD = timedelta(days=7)
+# Stripe bills a renewal at the period end and charges it about an hour later; a day after the
+# period ended without its payment, the tick asks Stripe itself.
+RENEWAL_SLACK = timedelta(days=1)
 
 
 @dataclass
@@ -41,12 +50,14 @@ class MembershipReport:
     reminded: list[int] = field(default_factory=list)
     started: list[int] = field(default_factory=list)
     switched: list[int] = field(default_factory=list)
+    checked: list[int] = field(default_factory=list)
 
     def summary(self) -> str:
         """One line for the command's output."""
         return (f"memberships ended {len(self.ended)}, lapsed {len(self.lapsed)}, "
                 f"started {len(self.started)}, switched {len(self.switched)}, "
-                f"renewal reminders {len(self.reminded)}")
+                f"renewal reminders {len(self.reminded)}, "
+                f"renewals checked with Stripe {len(self.checked)}")
 
 
 def _each(session: Session, stmt: Select[tuple[int]], work: Callable[[Membership], bool],
@@ -181,12 +192,49 @@ def switch_prices(session: Session, now: datetime, gateway: SubscriptionGateway 
           lambda m: _switch(session, m, now, gateway), report.switched)
 
 
+def _check_renewal(session: Session, membership: Membership, now: datetime,
+                   gateway: SubscriptionGateway) -> bool:
+    due = (membership.state in MembershipMachine.sources("renew")
+           and membership.stripe_subscription_id is not None
+           and membership.paid_through is not None
+           and membership.paid_through + RENEWAL_SLACK <= now)
+    if not due:
+        return False
+    sub = gateway.read_subscription(str(membership.stripe_subscription_id))
+    invoice = sub.latest_invoice
+    if invoice is not None and invoice.paid and invoice.id != membership.last_invoice_id:
+        return apply_paid_invoice(session, membership.id, PaidInvoice.of(invoice, sub),
+                                  actor=TICK_ACTOR, now=now) != "already applied"
+    if sub.status in ("canceled", "incomplete_expired"):
+        subscription_deleted(session, membership.id, now)
+        return True
+    membership.grace_until = now + timedelta(days=membership.community.grace_days)
+    change_membership(session, membership.id, "fail_payment", actor=TICK_ACTOR, now=now,
+                      reason="no renewal payment came from Stripe after the paid period ended",
+                      mail={"hub_url": hub_url(), "grace_until": membership.grace_until})
+    return True
+
+
+def check_missed_renewals(session: Session, now: datetime,
+                          gateway: SubscriptionGateway | None,
+                          report: MembershipReport) -> None:
+    """Active memberships a day past their paid period with no renewal heard of: a missed
+    webhook's payment is applied; no payment makes them past due (grace, then lapse)."""
+    if gateway is None:
+        return
+    _each(session, _due("renew", Membership.stripe_subscription_id.is_not(None),
+                        Membership.next_price_id.is_(None),
+                        Membership.paid_through <= now - RENEWAL_SLACK),
+          lambda m: _check_renewal(session, m, now, gateway), report.checked)
+
+
 def membership_tick(session: Session, now: datetime,
                     gateway: StripeGateway | None) -> MembershipReport:
     """Everything time implies for memberships, each membership in its own transaction."""
     report = MembershipReport()
     subscriptions = SubscriptionGateway(gateway) if gateway is not None else None
     switch_prices(session, now, subscriptions, report)
+    check_missed_renewals(session, now, subscriptions, report)
     start_scheduled(session, now, subscriptions, report)
     end_cancelled(session, now, subscriptions, report)
     lapse_overdue(session, now, subscriptions, report)
