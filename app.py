@@ -25,6 +25,7 @@ from cohort.extensions import csrf, db, login_manager, migrate
 from cohort.payments import setup as payments_setup
 from cohort.views import (
     applicant,
+    card,
     community,
     dev,
     errors,
@@ -84,6 +85,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(health.bp)
     app.register_blueprint(subscribe.bp)
     app.register_blueprint(hub.bp)
+    app.register_blueprint(card.bp)
     errors.init_app(app)
     cli.init_app(app)
     users_cli.init_app(app)

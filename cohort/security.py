@@ -1,8 +1,8 @@
 """Security headers on every response: a strict Content-Security-Policy and its companions.
 
-Every response of the staff, finance, sign-in, applicant, registration and hub blueprints (pages,
-CSV exports, PDFs, errors) is also sent with `Cache-Control: private, no-store`, and so is the
-public page after applying, which repeats the applicant's address.
+Every response of the staff, finance, sign-in, applicant, registration, hub and card blueprints
+(pages, CSV exports, PDFs, errors) is also sent with `Cache-Control: private, no-store`, and so
+is the public page after applying, which repeats the applicant's address.
 
 The policy allows only this service and the origin Stripe.js is loaded from (config
 `STRIPE_JS_URL`: https://js.stripe.com in production, localstripe's fake in development and
@@ -25,7 +25,7 @@ REAL_STRIPE_API = "https://api.stripe.com"
 HSTS = "max-age=31536000; includeSubDomains"
 # Pages, exports and documents about people or money: no browser or proxy may keep a copy.
 PRIVATE_BLUEPRINTS = frozenset({"staff", "staff_auth", "finance", "applicant", "registration",
-                                "dev", "hub"})
+                                "dev", "hub", "card"})
 # Public pages that show what one visitor typed (the address they applied with).
 PRIVATE_ENDPOINTS = frozenset({"public.applied", "community.joined", "community.confirm_page",
                                "community.confirm", "community.agree_page", "community.agree"})

@@ -16,6 +16,7 @@ from cohort.mail.delivery import SmtpSettings, deliver_due
 from cohort.models import Cohort, Enrollment
 from cohort.payments.gateway import StripeGateway
 from cohort.services import ServiceError
+from cohort.services.dunning import run_dunning
 from cohort.services.rebates import issue_rebate, rebates_due
 from cohort.services.subscription_tick import MembershipReport, membership_tick
 from cohort.services.transitions import TransitionRefused, change_cohort, change_enrollment
@@ -34,6 +35,7 @@ class TickReport:
     started_cohorts: list[str] = field(default_factory=list)
     finished_cohorts: list[str] = field(default_factory=list)
     memberships: MembershipReport = field(default_factory=MembershipReport)
+    dunning: str = ""
     mail_sent: int = 0
     mail_failed: int = 0
 
@@ -44,7 +46,8 @@ class TickReport:
             f"lapsed {len(self.lapsed_enrollments)} enrollment(s), "
             f"rebated {len(self.rebates)} enrollment(s), "
             f"started {self.started_cohorts}, finished {self.finished_cohorts}, "
-            f"{self.memberships.summary()}, mail sent {self.mail_sent}, failed {self.mail_failed}"
+            f"{self.memberships.summary()}, {self.dunning}, "
+            f"mail sent {self.mail_sent}, failed {self.mail_failed}"
         )
 
 
@@ -144,6 +147,7 @@ def tick(session: Session, now: datetime, smtp: SmtpSettings | None,
     start_and_finish_cohorts(session, now, report)
     issue_due_rebates(session, now, gateway, report)
     report.memberships = membership_tick(session, now, gateway)
+    report.dunning = run_dunning(session, now).summary()
     if smtp is not None:
         report.mail_sent, report.mail_failed = deliver_due(session, smtp, now)
     return report

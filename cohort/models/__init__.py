@@ -23,6 +23,7 @@ from cohort.models.documents import (
     DocumentImmutable,
     DocumentSeries,
 )
+from cohort.models.dunning import ATTEMPT_OUTCOMES, NOTICE_KINDS, DunningNotice, PaymentAttempt
 from cohort.models.enrollment import (
     ApplicationAnswers,
     Enrollment,
@@ -44,9 +45,11 @@ from cohort.models.worker import WorkerHeartbeat, WorkerJob
 
 __all__ = [
     "ACCOUNT_OWNERS",
+    "ATTEMPT_OUTCOMES",
     "BILLING_INTERVALS",
     "DOCUMENT_KINDS",
     "DOCUMENT_KIND_LABELS",
+    "NOTICE_KINDS",
     "RECOMMENDATIONS",
     "STAFF_ROLES",
     "ApplicationAnswers",
@@ -60,6 +63,7 @@ __all__ = [
     "DocumentFile",
     "DocumentImmutable",
     "DocumentSeries",
+    "DunningNotice",
     "Enrollment",
     "Facilitator",
     "Group",
@@ -71,6 +75,7 @@ __all__ = [
     "Membership",
     "OutboxMessage",
     "Payment",
+    "PaymentAttempt",
     "Person",
     "Plan",
     "PlanGrant",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from cohort.models.base import Base, UTCInstant, one_of
@@ -36,3 +36,8 @@ class BillingAccount(Base):
     stripe_customer_id: Mapped[str | None] = mapped_column(String(255), unique=True,
                                                            nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCInstant())
+    # The customer's default card as shown to its owner; nothing else of a card is kept.
+    card_brand: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    card_last4: Mapped[str | None] = mapped_column(String(4), nullable=True)
+    card_exp_month: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    card_exp_year: Mapped[int | None] = mapped_column(Integer, nullable=True)

@@ -31,6 +31,7 @@ from cohort.payments.subscription_events import (
     SubscriptionEvent,
 )
 from cohort.payments.subscription_shapes import InvoiceInfo, SubscriptionInfo
+from cohort.services.dunning import record_failure
 from cohort.services.locking import lock_row
 from cohort.services.transitions import change_membership
 from workflows import MembershipMachine
@@ -159,6 +160,10 @@ def payment_failed(session: Session, membership_id: int, event: SubscriptionEven
                    now: datetime) -> str:
     """A failed renewal: past due until the community's grace period is over."""
     membership = lock_membership(session, membership_id)
+    if event.invoice_id:  # every failed charge is kept with the bank's answer (retry, finance)
+        record_failure(session, membership.id, invoice_id=event.invoice_id,
+                       amount_cents=event.amount_due or 0, currency=event.currency or "USD",
+                       decline_message=event.decline_message, actor=STRIPE_ACTOR, now=now)
     if membership.state not in MembershipMachine.sources("fail_payment"):
         return "nothing to do"  # a failed first payment leaves it pending; past due already
     grace = now + timedelta(days=membership.community.grace_days)
