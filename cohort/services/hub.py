@@ -10,9 +10,12 @@ in any e-mail (it opens nothing by itself).
 How the door works:
 - `request_hub_link` answers nobody: the page after asking is the same whether the address is
   known or not. Only for a person with at least one membership is a link stored (its SHA-256,
-  never the token) and e-mailed to the address we have on file. Both paths run the same queries
-  and render the same e-mail; the known path also inserts two rows (the link and the outbox
-  message), which is the timing difference that remains.
+  never the token) and e-mailed to the address we have on file. Both paths run the same queries,
+  render the same e-mail and write a record of the request (an audit row: without it the
+  member's path, which writes, was ~20 ms slower than the other, which wrote nothing). What
+  remains is the member's path's two more rows (the link and the queued e-mail): measured
+  through the test client on a shared machine, medians of 150 interleaved requests each were
+  46 vs 41 ms on SQLite and 62 vs 53 ms on PostgreSQL.
 - At most `LINKS_PER_HOUR` links per person are sent in an hour; further requests are answered
   the same way and send nothing (so the hub cannot be used to flood someone's inbox).
 - A link works for `LINK_LIFETIME` (24 h, to the second) and once: `open_hub_link` marks it used
@@ -35,7 +38,7 @@ from sqlalchemy.orm import Session
 
 from cohort.addresses import address_key
 from cohort.mail.outbox import queue_mail, render_mail
-from cohort.models import HubLink, Membership, Person
+from cohort.models import AuditRecord, HubLink, Membership, Person
 from cohort.services import ServiceError
 
 LINK_LIFETIME = timedelta(hours=24)
@@ -106,8 +109,14 @@ def request_hub_link(session: Session, email: str, *, now: datetime) -> None:
     token = secrets.token_urlsafe(TOKEN_BYTES)
     context = {"person": person, "link": hub_link_url(token), "expires_at": now + LINK_LIFETIME,
                "time_zone": _zone_of(session, person)}
-    if person is None or recent >= LINKS_PER_HOUR:
+    sent = person is not None and recent < LINKS_PER_HOUR
+    # Written either way: a request leaves the same trace, and costs the same write.
+    session.add(AuditRecord(occurred_at=now, actor="visitor", subject_type="hub_link",
+                            subject_id=person.id if person else 0, event="request",
+                            from_state=None, to_state="sent" if sent else "not_sent"))
+    if not sent:
         render_mail("hub_link", **context)  # the same work as queuing it, sent to nobody
+        session.flush()
         return
     session.add(HubLink(person_id=person.id, token_hash=token_hash(token), created_at=now,
                         expires_at=now + LINK_LIFETIME))
