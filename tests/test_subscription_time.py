@@ -23,7 +23,7 @@ from tests.membership_factories import (
     plan_of,
     price_of,
 )
-from tests.payments_helpers import signed, wait_until
+from tests.payments_helpers import DECLINED, THREE_D_SECURE, signed, wait_until
 from tests.subscribe_helpers import membership_of, post_subscription, subscribe_url
 from tests.subscription_helpers import fail_renewal, payment_method, renew
 
@@ -263,3 +263,42 @@ def test_no_renewal_payment_a_day_after_the_period_makes_it_past_due(
     assert overdue.grace_until == end + timedelta(days=1 + community.grace_days)
     assert _count(session, OutboxMessage,
                   OutboxMessage.kind == "membership_payment_failed") == 1
+
+
+def test_a_first_payment_whose_webhook_and_return_were_lost_is_activated_by_the_tick(
+        app, client, session, stripe_live, localstripe):
+    community = make_community(session)
+    session.commit()
+    challenge = post_subscription(client, localstripe, subscribe_url(community),
+                                  number=THREE_D_SECURE)
+    secret = challenge.get_data(as_text=True).split('data-client-secret="')[1].split('"')[0]
+    pending = membership_of(session, "mia@example.org")
+    created, membership_id = pending.created_at, pending.id
+    localstripe.register_webhook("http://127.0.0.1:9/nowhere", WEBHOOK_SECRET)  # lost
+    try:
+        localstripe.authenticate(secret.split("_secret_")[0], secret, success=True)
+    finally:
+        localstripe.register_webhook(f"{stripe_live.url}/stripe/webhook", WEBHOOK_SECRET)
+
+    assert _tick(app, created + timedelta(minutes=59)).settled == []
+    assert _tick(app, created + timedelta(hours=1)).settled == [membership_id]
+    assert _tick(app, created + timedelta(hours=2)).settled == []
+
+    assert membership_of(session, "mia@example.org").state == "active"
+
+
+def test_a_sign_up_unpaid_for_a_day_is_given_up_and_its_subscription_deleted(
+        app, client, session, stripe_live, localstripe):
+    community = make_community(session)
+    session.commit()
+    declined = post_subscription(client, localstripe, subscribe_url(community), number=DECLINED)
+    assert declined.status_code == 402
+    pending = membership_of(session, "mia@example.org")
+    created, membership_id, sub_id = (pending.created_at, pending.id,
+                                      pending.stripe_subscription_id)
+
+    assert _tick(app, created + timedelta(hours=23)).settled == []
+    assert _tick(app, created + timedelta(days=1)).settled == [membership_id]
+
+    assert membership_of(session, "mia@example.org").state == "ended"
+    assert subscription_gateway().read_subscription(sub_id).status == "canceled"

@@ -39,6 +39,10 @@ REMINDER_AHEAD = timedelta(days=7)
 # Stripe bills a renewal at the period end and charges it about an hour later; a day after the
 # period ended without its payment, the tick asks Stripe itself.
 RENEWAL_SLACK = timedelta(days=1)
+# A first payment not heard of within the hour is asked about; one unpaid for a day is given up
+# (Stripe itself expires an incomplete subscription after 23 hours).
+FIRST_PAYMENT_CHECK = timedelta(hours=1)
+SIGN_UP_GIVEN_UP = timedelta(days=1)
 
 
 @dataclass
@@ -51,13 +55,15 @@ class MembershipReport:
     started: list[int] = field(default_factory=list)
     switched: list[int] = field(default_factory=list)
     checked: list[int] = field(default_factory=list)
+    settled: list[int] = field(default_factory=list)
 
     def summary(self) -> str:
         """One line for the command's output."""
         return (f"memberships ended {len(self.ended)}, lapsed {len(self.lapsed)}, "
                 f"started {len(self.started)}, switched {len(self.switched)}, "
                 f"renewal reminders {len(self.reminded)}, "
-                f"renewals checked with Stripe {len(self.checked)}")
+                f"renewals checked with Stripe {len(self.checked)}, "
+                f"unpaid sign-ups settled {len(self.settled)}")
 
 
 def _each(session: Session, stmt: Select[tuple[int]], work: Callable[[Membership], bool],
@@ -228,6 +234,41 @@ def check_missed_renewals(session: Session, now: datetime,
           lambda m: _check_renewal(session, m, now, gateway), report.checked)
 
 
+def _settle(session: Session, membership: Membership, now: datetime,
+            gateway: SubscriptionGateway) -> bool:
+    due = (membership.state in MembershipMachine.sources("activate")
+           and membership.stripe_subscription_id is not None
+           and membership.created_at <= now - FIRST_PAYMENT_CHECK)
+    if not due:
+        return False
+    sub = gateway.read_subscription(str(membership.stripe_subscription_id))
+    invoice = sub.latest_invoice
+    if invoice is not None and invoice.paid:  # paid, but the webhook and the return were lost
+        return apply_paid_invoice(session, membership.id, PaidInvoice.of(invoice, sub),
+                                  actor=TICK_ACTOR, now=now) == "activated"
+    if membership.created_at > now - SIGN_UP_GIVEN_UP:
+        return False
+    end_at_stripe(membership, gateway=gateway)
+    if membership.state == "approved":  # the approval stands: its link can start a new one
+        membership.stripe_subscription_id = None
+        session.flush()
+        return True
+    change_membership(session, membership.id, "abandon", actor=TICK_ACTOR, now=now,
+                      reason="the first payment did not go through within a day")
+    return True
+
+
+def settle_sign_ups(session: Session, now: datetime, gateway: SubscriptionGateway | None,
+                    report: MembershipReport) -> None:
+    """Memberships waiting for their first payment: activated if Stripe was paid, given up
+    (Stripe subscription deleted) after a day unpaid."""
+    if gateway is None:
+        return
+    _each(session, _due("activate", Membership.stripe_subscription_id.is_not(None),
+                        Membership.created_at <= now - FIRST_PAYMENT_CHECK),
+          lambda m: _settle(session, m, now, gateway), report.settled)
+
+
 def membership_tick(session: Session, now: datetime,
                     gateway: StripeGateway | None) -> MembershipReport:
     """Everything time implies for memberships, each membership in its own transaction."""
@@ -235,6 +276,7 @@ def membership_tick(session: Session, now: datetime,
     subscriptions = SubscriptionGateway(gateway) if gateway is not None else None
     switch_prices(session, now, subscriptions, report)
     check_missed_renewals(session, now, subscriptions, report)
+    settle_sign_ups(session, now, subscriptions, report)
     start_scheduled(session, now, subscriptions, report)
     end_cancelled(session, now, subscriptions, report)
     lapse_overdue(session, now, subscriptions, report)

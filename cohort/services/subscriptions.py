@@ -289,7 +289,11 @@ def start_subscription(session: Session, membership: Membership, payment_method_
     else:
         invoice = sub.latest_invoice
         if invoice is not None and not invoice.paid and sub.latest_invoice_id:
-            invoice = gateway.pay_invoice(sub.latest_invoice_id)
+            try:  # Stripe refuses a declined charge with an error; localstripe answers open
+                invoice = gateway.pay_invoice(sub.latest_invoice_id)
+            except CardDeclined as declined:
+                return Outcome("declined", membership.id, message=f"{declined.message} "
+                                                                  f"{DECLINED}")
     return _judge(session, membership, sub, invoice, now, actor="system:stripe")
 
 
