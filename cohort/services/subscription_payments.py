@@ -99,19 +99,21 @@ def add_interval(instant: datetime, interval: str) -> datetime:
     return instant.replace(year=year, month=month, day=day)
 
 
-def _record(session: Session, membership: Membership, paid: PaidInvoice, now: datetime) -> None:
+def _record(session: Session, membership: Membership, paid: PaidInvoice,
+            now: datetime) -> dict[str, object]:
+    """Our invoice, receipt and ledger entries for the paid invoice (once); what the e-mail
+    about it says and attaches."""
+    mail: dict[str, object] = {"hub_url": hub_url(), "amount": Money(
+        paid.amount_cents, paid.currency) if paid.currency else None}
     if record_subscription_payment is None or paid.amount_cents <= 0:
-        return
-    record_subscription_payment(
+        return mail
+    invoice, receipt, _ = record_subscription_payment(
         session, membership, amount_cents=paid.amount_cents, currency=paid.currency,
         period_start=membership.period_start, period_end=membership.paid_through,
         stripe_invoice_id=paid.invoice_id, stripe_payment_intent_id=paid.payment_intent_id,
         now=now)
-
-
-def _mail(membership: Membership, paid: PaidInvoice) -> dict[str, object]:
-    return {"hub_url": hub_url(), "amount": Money(paid.amount_cents, paid.currency)
-            if paid.currency else None}
+    return {**mail, "invoice": invoice, "receipt": receipt,
+            "attachments": [invoice.id, receipt.id]}
 
 
 def apply_paid_invoice(session: Session, membership_id: int, paid: PaidInvoice, *, actor: str,
@@ -126,12 +128,12 @@ def apply_paid_invoice(session: Session, membership_id: int, paid: PaidInvoice, 
         membership.period_start = paid.period_start or now
         membership.paid_through = paid.period_end
         membership.last_invoice_id = paid.invoice_id
-        _record(session, membership, paid, now)
+        mail = _record(session, membership, paid, now)
         change_membership(session, membership.id, first, actor=actor, now=now,
                           reason=f"first payment ({paid.invoice_id})", notify=False)
         queue_mail(session, kind="membership_welcome", to=membership.person.email, now=now,
                    membership=membership, community=membership.community, plan=membership.plan,
-                   person=membership.person, **_mail(membership, paid))
+                   person=membership.person, **mail)
         return "activated"
     if membership.paid_through is None:
         membership.last_invoice_id = paid.invoice_id
@@ -145,14 +147,14 @@ def apply_paid_invoice(session: Session, membership_id: int, paid: PaidInvoice, 
     membership.last_invoice_id = paid.invoice_id
     membership.grace_until = None
     membership.reminded_for = None
-    _record(session, membership, paid, now)
+    mail = _record(session, membership, paid, now)
     event = {"active": "renew", "past_due": "recover"}.get(membership.state)
     if event is None:  # cancelling or ended: the money is recorded; access is not extended
         logger.warning("membership %s (%s) paid invoice %s", membership.id, membership.state,
                        paid.invoice_id)
         return "recorded"
     change_membership(session, membership.id, event, actor=actor, now=now,
-                      reason=f"renewal paid ({paid.invoice_id})", mail=_mail(membership, paid))
+                      reason=f"renewal paid ({paid.invoice_id})", mail=mail)
     return "renewed"
 
 
