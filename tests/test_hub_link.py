@@ -161,3 +161,10 @@ def test_bad_input_and_missing_form_tokens_are_refused_with_words(app, client, s
     assert client.post(path).status_code == 400  # no form token: the link stays unused
     session.expire_all()
     assert session.scalars(select(HubLink)).one().used_at is None
+
+
+def test_a_community_page_points_its_members_to_the_hub(app, client, session):
+    community = make_community(session)
+    session.commit()
+    page = client.get(f"/communities/{community.slug}").get_data(as_text=True)
+    assert 'href="/hub">Customer Hub</a>' in page
