@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 from sqlalchemy import select
 
 from cohort.models import AuditRecord, Group, Membership, OutboxMessage
 from cohort.services.access import group_members
+from cohort.services.card_update import membership_from_card_token
 from cohort.services.transitions import change_membership
 from tests.factories import set_clock, utc
 from tests.hub_helpers import button, open_hub
@@ -259,3 +261,21 @@ def test_buttons_without_a_hub_session_are_refused(app, client, session):
     response = button(client, f"/hub/memberships/{lounge.id}/cancel")
     assert response.status_code == 401
     assert _reload(session, lounge).state == "active"
+
+
+def test_a_past_due_member_is_offered_the_card_page_from_the_hub(app, client, session):
+    set_clock(app, NOW)
+    _community, _person, lounge = _setup(session)
+    lounge.state, lounge.grace_until = "past_due", utc("2026-02-08T00:00:00Z")
+    lounge.stripe_subscription_id = "sub_test_past_due"
+    lounge.account.card_brand, lounge.account.card_last4 = "visa", "0341"
+    session.commit()
+    open_hub(client, session, "ada@example.org")
+
+    page = client.get("/hub/memberships").get_data(as_text=True)
+
+    found = re.search(r'href="/hub/card/([^"]+)">Pay what is overdue with another card</a> '
+                      r"\(on file: Visa ending 0341\)", page)
+    assert found, page
+    assert membership_from_card_token(session, found.group(1), utc(NOW)).id == lounge.id
+    assert "Access until</dt><dd>Sunday, February 8, 2026, 1:00 am CET" in page

@@ -36,7 +36,8 @@ def _hub_pages(app, client, session) -> dict[str, object]:
                                        "year").id
     third = make_community(session, name="Third Community")
     make_membership(session, third, "lounge", state="past_due",
-                    grace_until=utc("2026-01-20T00:00:00Z"), **zone)
+                    grace_until=utc("2026-01-20T00:00:00Z"),
+                    stripe_subscription_id="sub_pages_past_due", **zone)
     make_membership(session, third, "lobby", **zone)
     fourth = make_community(session, name="Fourth Community")
     make_membership(session, fourth, "lounge", state="ended", **zone)
@@ -61,7 +62,7 @@ def test_hub_pages_carry_unique_ids_and_nothing_the_policy_refuses(app, client, 
     home = pages["home with a kept plan"].get_data(as_text=True)
     for words in ("Payment failed, in grace period", "Access until", "Ended", "Free",
                   "Starts when the current plan ends", "Undo the switch", "Undo the cancellation",
-                  "continues from"):
+                  "continues from", "Pay what is overdue with another card"):
         assert words in home, words
     for name, response in pages.items():
         assert csp_problems(response) == [], name

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from cohort.models import Membership, Person, Plan, PlanPrice
 from cohort.money import Money
+from cohort.services.card_update import card_token
 from cohort.services.facts import membership_facts
 from cohort.services.hub_memberships import current_price, followers, kept_plan
 from workflows import MembershipMachine
@@ -52,6 +53,7 @@ class HubRow:
     continued_by: list[Membership]  # kept plans starting when this one ends
     switch_to: PlanPrice | None  # the other interval, from the end of the paid period
     renews_at: PlanPrice | None  # a switch already chosen (next_price), shown with its undo
+    card_token: str | None  # opens the page to change the card (and pay what is overdue)
 
 
 @dataclass(frozen=True)
@@ -120,6 +122,9 @@ def hub_row(session: Session, membership: Membership, now: datetime) -> HubRow:
         continued_by=followers(session, membership),
         switch_to=switch_to,
         renews_at=renews_at,
+        card_token=(card_token(membership, now) if membership.stripe_subscription_id
+                    and membership.state in MembershipMachine.states_that("billed")
+                    and not ending else None),
     )
 
 
