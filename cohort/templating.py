@@ -8,6 +8,7 @@ from flask import Flask, has_request_context, request
 
 from cohort.clock import now
 from cohort.countries import country_name
+from cohort.invoices.owners import account_owner
 from cohort.models import DOCUMENT_KIND_LABELS, Cohort, Enrollment
 from cohort.money import Money
 from cohort.schedule import duration_words, format_deadline, format_instant, local, long_date
@@ -82,6 +83,7 @@ def init_app(app: Flask) -> None:
         enrollment_state=lambda state: ENROLLMENT_STATE_LABELS.get(state, state),
         cohort_state=lambda state: COHORT_STATE_LABELS.get(state, state),
         document_kind=lambda kind: DOCUMENT_KIND_LABELS.get(kind, kind),
+        owner=account_owner,
     )
     # Any page or e-mail may point to the Customer Hub without its caller passing the address.
     app.jinja_env.globals["customer_hub_url"] = hub_url

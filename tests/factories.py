@@ -22,6 +22,7 @@ from cohort.demo import (
 )
 from cohort.models import (
     ApplicationAnswers,
+    BillingAccount,
     Cohort,
     Enrollment,
     Facilitator,
@@ -114,7 +115,9 @@ def make_enrollment(session: Session, cohort: Cohort, *, state: str = "submitted
     when = datetime(2024, 1, 5, tzinfo=UTC)
     person = Person(email=data.email, email_normalized=normalize_email(data.email),
                     name=data.full_name, created_at=when)
-    enrollment = Enrollment(cohort=cohort, person=person, state=state,
+    account = BillingAccount(owner="enrollment", person=person, currency=cohort.currency,
+                             created_at=when)
+    enrollment = Enrollment(cohort=cohort, person=person, account=account, state=state,
                             status_token=new_status_token(), time_zone=data.time_zone,
                             country=data.country, submitted_at=when, state_changed_at=when)
     fields = {k: v for k, v in data.__dict__.items() if k not in ("email",)}
@@ -159,12 +162,12 @@ def offline_deposit(session: Session, enrollment: Enrollment, cents: int = 10_00
     from cohort.models import Payment
     from cohort.services.ledger import post
 
-    payment = Payment(enrollment_id=enrollment.id, purpose="deposit", method="bank_transfer",
+    payment = Payment(account_id=enrollment.account_id, purpose="deposit", method="bank_transfer",
                       status="succeeded", amount_cents=cents, currency=enrollment.cohort.currency,
                       created_at=when, succeeded_at=when, reference="BANK-1")
     session.add(payment)
     session.flush()
-    post(session, enrollment, kind="fee", cents=cents, description="Deposit", now=when)
-    post(session, enrollment, kind="payment", cents=-cents, description="Paid", now=when,
+    post(session, enrollment.account, kind="fee", cents=cents, description="Deposit", now=when)
+    post(session, enrollment.account, kind="payment", cents=-cents, description="Paid", now=when,
          payment_id=payment.id)
     return payment

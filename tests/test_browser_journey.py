@@ -353,11 +353,12 @@ def finance_export(journey: Journey, page: Any) -> tuple[list[dict[str, str]], d
 def ledger_sums(session: Any) -> dict[str, int]:
     rows = session.execute(
         select(LedgerEntry.kind, func.sum(LedgerEntry.amount_cents))
-        .join(Enrollment, Enrollment.id == LedgerEntry.enrollment_id)
+        .join(Enrollment, Enrollment.account_id == LedgerEntry.account_id)
         .join(Cohort, Cohort.id == Enrollment.cohort_id)
         .where(Cohort.slug == SLUG).group_by(LedgerEntry.kind)).all()
     deposits = session.scalar(
-        select(func.sum(Payment.amount_cents)).join(Enrollment).join(Cohort)
+        select(func.sum(Payment.amount_cents))
+        .join(Enrollment, Enrollment.account_id == Payment.account_id).join(Cohort)
         .where(Cohort.slug == SLUG, Payment.purpose == "deposit",
                Payment.status == "succeeded"))
     session.rollback()  # hold no transaction while the server works (SQLite's write lock)

@@ -91,7 +91,7 @@ def test_twenty_simultaneous_deliveries_of_one_webhook_make_one_payment(app, ses
     app.config["STRIPE_WEBHOOK_SECRET"] = WEBHOOK_SECRET
     cohort = make_cohort(session, state="closed")
     enrollment = make_enrollment(session, cohort, state="accepted")
-    session.add(Payment(enrollment_id=enrollment.id, purpose="deposit", method="card",
+    session.add(Payment(account_id=enrollment.account_id, purpose="deposit", method="card",
                         status="pending", amount_cents=10_000, currency="USD",
                         stripe_payment_intent_id="pi_concurrent", created_at=NOW))
     session.commit()
@@ -128,7 +128,7 @@ def test_twenty_invoices_issued_at_once_have_no_gap_and_no_duplicate(app, sessio
 
     def issue(i: int) -> str:
         enrollment = db.session.get(Enrollment, ids[i])
-        document = issue_document(db.session, enrollment, kind="invoice", now=NOW,
+        document = issue_document(db.session, enrollment.account, kind="invoice", now=NOW,
                                   lines=[("Remainder", Money(189_700, "USD"))])
         db.session.commit()
         return document.display_number
@@ -149,13 +149,14 @@ def test_two_ticks_at_once_lapse_and_rebate_each_enrollment_once(app, session):
                                  country="AU", policy_version=1, policy_text="p",
                                  policy_agreed_at=NOW, terms_agreed_at=NOW,
                                  rebate_eligible=True, created_at=NOW, updated_at=NOW))
-        payment = Payment(enrollment_id=enrollment.id, purpose="balance",
+        payment = Payment(account_id=enrollment.account_id, purpose="balance",
                           method="bank_transfer", status="succeeded", amount_cents=199_700,
                           currency="USD", created_at=NOW, succeeded_at=NOW)
         session.add(payment)
         session.flush()
-        post(session, enrollment, kind="fee", cents=199_700, description="Fee", now=NOW)
-        post(session, enrollment, kind="payment", cents=-199_700, description="Paid", now=NOW,
+        post(session, enrollment.account, kind="fee", cents=199_700, description="Fee", now=NOW)
+        post(session, enrollment.account, kind="payment", cents=-199_700, description="Paid",
+             now=NOW,
              payment_id=payment.id)
         rebated.append(enrollment.id)
     session.commit()

@@ -67,8 +67,9 @@ def test_confirming_from_the_preview_sends_exactly_what_it_showed(client, sessio
                             .order_by(OutboxMessage.enrollment_id)).all()
     assert [m.enrollment_id for m in mails] == ids
     for mail in mails:
-        invoice = session.scalars(select(Document).where(
-            Document.enrollment_id == mail.enrollment_id)).one()
+        invoice = session.scalars(select(Document).join(
+            Enrollment, Enrollment.account_id == Document.account_id).where(
+            Enrollment.id == mail.enrollment_id)).one()
         shown = mail.body_text.replace(invoice.display_number, "INV-2024-…")
         assert shown.strip() in preview.replace("&lt;", "<").replace("&gt;", ">") \
             .replace("&#39;", "'").replace("&amp;", "&")

@@ -105,7 +105,8 @@ def test_existing_receipts_and_refunds_are_linked_by_the_migration(tmp_path):
                 "SELECT payment_id FROM documents WHERE kind = 'receipt'")).scalars().all()
             refunds = conn.execute(text(
                 "SELECT r.document_id, d.kind FROM refunds r LEFT JOIN documents d "
-                "ON d.id = r.document_id WHERE r.enrollment_id = :e"),
+                "ON d.id = r.document_id "
+                "WHERE r.account_id = (SELECT account_id FROM enrollments WHERE id = :e)"),
                 {"e": enrollment_id}).all()
         db.engine.dispose()
     assert receipts == [payment_id]

@@ -31,17 +31,18 @@ def _deposit_paid(session, cohort: Cohort, *, name: str, when=LATE_JANUARY) -> E
                              address="1 Street", country="DE", tax_id="", policy_version=1,
                              policy_text="p", policy_agreed_at=when, terms_agreed_at=when,
                              rebate_eligible=False, created_at=when, updated_at=when))
-    payment = Payment(enrollment_id=enrollment.id, purpose="deposit", method="bank_transfer",
+    payment = Payment(account_id=enrollment.account_id, purpose="deposit", method="bank_transfer",
                       status="succeeded", amount_cents=cohort.deposit_cents,
                       currency=cohort.currency, created_at=when, succeeded_at=when,
                       reference="DEP")
     session.add(payment)
     session.flush()
-    post(session, enrollment, kind="fee", cents=cohort.deposit_cents, description="Deposit",
+    post(session, enrollment.account, kind="fee", cents=cohort.deposit_cents, description="Deposit",
          now=when)
-    post(session, enrollment, kind="payment", cents=-cohort.deposit_cents, description="Paid",
+    post(session, enrollment.account, kind="payment", cents=-cohort.deposit_cents,
+         description="Paid",
          now=when, payment_id=payment.id)
-    issue_document(session, enrollment, kind="receipt", now=when,
+    issue_document(session, enrollment.account, kind="receipt", now=when,
                    lines=[("Deposit", cohort.deposit)])
     return enrollment
 

@@ -33,15 +33,15 @@ def _registered(session, cohort, *, country="US", name="Ada Lovelace"):
                              policy_version=1, policy_text="p", policy_agreed_at=NOW,
                              terms_agreed_at=NOW, rebate_eligible=country in ("AU", "CA", "NZ"),
                              created_at=NOW, updated_at=NOW))
-    payment = Payment(enrollment_id=enrollment.id, purpose="deposit", method="bank_transfer",
+    payment = Payment(account_id=enrollment.account_id, purpose="deposit", method="bank_transfer",
                       status="succeeded", amount_cents=10_000, currency=cohort.currency,
                       created_at=NOW, succeeded_at=NOW, reference="DEP")
     session.add(payment)
     session.flush()
-    post(session, enrollment, kind="fee", cents=10_000, description="Deposit", now=NOW)
-    post(session, enrollment, kind="payment", cents=-10_000, description="Paid", now=NOW,
+    post(session, enrollment.account, kind="fee", cents=10_000, description="Deposit", now=NOW)
+    post(session, enrollment.account, kind="payment", cents=-10_000, description="Paid", now=NOW,
          payment_id=payment.id)
-    issue_document(session, enrollment, kind="receipt", now=NOW,
+    issue_document(session, enrollment.account, kind="receipt", now=NOW,
                    lines=[("Deposit", Money(10_000, cohort.currency))])
     session.commit()
     return enrollment
@@ -114,8 +114,10 @@ def test_the_csv_has_the_accountants_columns_and_matches_the_ledger(app, client,
     rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
     assert list(rows[0]) == ["number", "type", "date", "buyer", "organisation", "country",
                              "tax id", "currency", "net", "paid", "balance", "refers to",
-                             "status", "stripe ids"]
+                             "status", "stripe ids", "billed for", "account"]
     invoice = next(r for r in rows if r["type"] == "invoice")
+    assert invoice["billed for"] == f"{cohort.program.title} — {cohort.title}"
+    assert invoice["account"] == str(enrollment.account_id)
     assert (invoice["net"], invoice["paid"], invoice["balance"]) == ("1897.00", "0.00",
                                                                      "1897.00")
     assert invoice["buyer"].startswith("'=")  # no formula for a spreadsheet to run
@@ -124,7 +126,7 @@ def test_the_csv_has_the_accountants_columns_and_matches_the_ledger(app, client,
         select(LedgerEntry).where(LedgerEntry.kind == "fee")))
     csv_total = sum(int(r["net"].replace(".", "")) for r in rows if r["type"] != "credit note")
     assert csv_total == ledger_fees == 199_700
-    assert balance(session, enrollment).cents == int(invoice["balance"].replace(".", ""))
+    assert balance(session, enrollment.account).cents == int(invoice["balance"].replace(".", ""))
 
 
 def test_finance_records_a_bank_transfer_with_a_reference(client, session):
@@ -168,7 +170,7 @@ def test_a_manual_credit_note_refers_to_the_invoice_and_reduces_the_balance(clie
     assert response.status_code == 302
     note = session.scalars(select(Document).where(Document.kind == "credit_note")).one()
     assert note.refers_to.kind == "invoice" and note.total_cents == 9_700
-    assert balance(session, enrollment) == Money(180_000, "USD")
+    assert balance(session, enrollment.account) == Money(180_000, "USD")
 
 
 def test_outstanding_balances_show_due_dates_and_overdue(app, client, session):

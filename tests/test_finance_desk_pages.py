@@ -19,13 +19,13 @@ NOW = utc("2024-02-10T12:00:00Z")
 ROW = re.compile(r'<td><a href="/finance/documents/\d+\.pdf')
 
 
-def _documents(session, enrollment_id, how_many, *, kind="receipt", total=10_000, due_at=None,
+def _documents(session, account_id, how_many, *, kind="receipt", total=10_000, due_at=None,
                first=0):
-    """`how_many` documents of the enrollment, inserted in one statement."""
+    """`how_many` documents on the account, inserted in one statement."""
     session.execute(insert(Document.__table__), [
         {"kind": kind, "series": f"B-{kind}", "number": first + n,
-         "display_number": f"B-{kind}-{enrollment_id}-{first + n:05d}",
-         "enrollment_id": enrollment_id, "issued_at": utc("2024-01-15T12:00:00Z"),
+         "display_number": f"B-{kind}-{account_id}-{first + n:05d}",
+         "account_id": account_id, "issued_at": utc("2024-01-15T12:00:00Z"),
          "due_at": due_at, "currency": "USD", "total_cents": total,
          "lines": [{"description": "Seat", "amount_cents": total}],
          "seller": {"name": "Seller"}, "buyer": {"name": f"Buyer {n}", "country": "CA"},
@@ -54,16 +54,16 @@ def _statements(session, client, url):
 def test_the_desk_shows_a_page_of_100_with_totals_over_all_in_fixed_statements(
         app, client, session):
     cohort = make_cohort(session, state="closed")
-    enrollment_id = make_enrollment(session, cohort, state="registered").id
+    account_id = make_enrollment(session, cohort, state="registered").account_id
     session.commit()
-    _documents(session, enrollment_id, 30)
+    _documents(session, account_id, 30)
     _desk(client, session)
 
     few, page = _statements(session, client, "/finance/")
     assert len(ROW.findall(page)) == 30 and "page 1 of" not in page
     assert 'class="total-receipt-USD">$3,000.00 USD' in page
 
-    _documents(session, enrollment_id, 220, first=30)
+    _documents(session, account_id, 220, first=30)
     many, page = _statements(session, client, "/finance/")
     assert len(ROW.findall(page)) == 100
     assert "250 documents · page 1 of 3" in page
@@ -86,19 +86,19 @@ def test_the_status_filter_in_sql_agrees_with_each_rows_status(app, session):
                         ("none", None)]:
         enrollment = make_enrollment(session, cohort, state="invoiced", full_name=name)
         if cents is not None:
-            post(session, enrollment, kind="fee", cents=10_000, description="Fee", now=NOW)
-            post(session, enrollment, kind="payment", cents=cents - 10_000,
+            post(session, enrollment.account, kind="fee", cents=10_000, description="Fee", now=NOW)
+            post(session, enrollment.account, kind="payment", cents=cents - 10_000,
                  description="Paid", now=NOW)
-        owing[name] = enrollment.id
+        owing[name] = enrollment.account_id
     session.commit()
-    for n, enrollment in enumerate(owing.values()):
-        _documents(session, enrollment, 1, kind="invoice", due_at=utc("2024-02-01T00:00:00Z"),
+    for n, account_id in enumerate(owing.values()):
+        _documents(session, account_id, 1, kind="invoice", due_at=utc("2024-02-01T00:00:00Z"),
                    first=10 * n)
-        _documents(session, enrollment, 1, kind="invoice", due_at=utc("2024-03-01T00:00:00Z"),
+        _documents(session, account_id, 1, kind="invoice", due_at=utc("2024-03-01T00:00:00Z"),
                    first=10 * n + 1)
-        _documents(session, enrollment, 1, kind="invoice", first=10 * n + 2)
-        _documents(session, enrollment, 1, kind="receipt", first=10 * n)
-        _documents(session, enrollment, 1, kind="credit_note", total=500, first=10 * n)
+        _documents(session, account_id, 1, kind="invoice", first=10 * n + 2)
+        _documents(session, account_id, 1, kind="receipt", first=10 * n)
+        _documents(session, account_id, 1, kind="credit_note", total=500, first=10 * n)
 
     everything = document_report(session, DocumentFilter(), NOW).rows
     assert len(everything) == 25

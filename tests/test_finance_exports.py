@@ -33,7 +33,7 @@ def test_an_applicant_downloads_their_own_documents_only(client, session):
     _, enrollment = _invoiced(session)
     other = _registered(session, make_cohort(session, state="closed"), name="Someone Else")
     invoice = session.scalars(select(Document).where(Document.kind == "invoice")).one()
-    foreign = session.scalars(select(Document).where(Document.enrollment_id == other.id)).one()
+    foreign = session.scalars(select(Document).where(Document.account_id == other.account_id)).one()
     base = f"/a/{enrollment.status_token}/documents"
 
     a4 = client.get(f"{base}/{invoice.id}.pdf")

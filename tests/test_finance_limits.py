@@ -73,7 +73,7 @@ def test_finance_amounts_in_other_notations_are_refused_beside_the_field(client,
             as_text=True)
     assert session.scalar(select(func.count()).select_from(Payment).where(
         Payment.purpose == "balance")) == 0
-    assert balance(session, enrollment) == Money(189_700, "USD")
+    assert balance(session, enrollment.account) == Money(189_700, "USD")
 
 
 def test_a_credit_note_above_what_is_owed_is_refused_and_says_the_cap(client, session):
@@ -100,7 +100,7 @@ def test_a_credit_note_above_what_is_owed_is_refused_and_says_the_cap(client, se
     assert "Nothing is owed" in nothing_left.get_data(as_text=True)
     notes = session.scalars(select(Document).where(Document.kind == "credit_note")).all()
     assert [n.total_cents for n in notes] == [189_700]
-    assert balance(session, enrollment) == Money(0, "USD")
+    assert balance(session, enrollment.account) == Money(0, "USD")
 
 
 @pytest.mark.parametrize(("field", "value"), [

@@ -106,10 +106,10 @@ def test_the_status_page_dates_documents_as_printed_and_says_which_zone(client, 
     cohort = make_cohort(session)  # America/Los_Angeles
     enrollment = make_enrollment(session, cohort, state="invoiced", time_zone="Pacific/Auckland")
     issued = datetime(2024, 1, 10, 20, tzinfo=UTC)
-    invoice = issue_document(session, enrollment, kind="invoice", now=issued,
+    invoice = issue_document(session, enrollment.account, kind="invoice", now=issued,
                              due_at=datetime(2024, 1, 24, 20, tzinfo=UTC),
                              lines=[("Remainder", cohort.remainder)])
-    post(session, enrollment, kind="fee", cents=invoice.total_cents, now=issued,
+    post(session, enrollment.account, kind="fee", cents=invoice.total_cents, now=issued,
          document_id=invoice.id, description="Invoice: remainder")
     session.commit()
 

@@ -14,6 +14,7 @@ from cohort.invoices.issuing import issue_document
 from cohort.models import (
     AuditRecord,
     AuditRecordImmutable,
+    BillingAccount,
     Cohort,
     Document,
     DocumentImmutable,
@@ -37,9 +38,10 @@ def _one_of_each(session):
     enrollment = make_enrollment(session, cohort)
     session.commit()
     change_enrollment(session, enrollment.id, "waitlist", actor="staff:x", now=NOW)
-    receipt = issue_document(session, enrollment, kind="receipt", now=NOW,
+    receipt = issue_document(session, enrollment.account, kind="receipt", now=NOW,
                              lines=[("Deposit", Money(10_000, cohort.currency))])
-    entry = post(session, enrollment, kind="fee", cents=10_000, description="Deposit", now=NOW,
+    entry = post(session, enrollment.account, kind="fee", cents=10_000, description="Deposit",
+                 now=NOW,
                  document_id=receipt.id)
     session.commit()
     record = session.scalars(select(AuditRecord)).one()
@@ -84,8 +86,8 @@ def test_an_immutable_row_refuses_to_be_deleted(session, model, error, column, v
 
 def test_a_new_ledger_entry_is_how_an_account_changes(session):
     ids = _one_of_each(session)
-    enrollment_id = session.get(LedgerEntry, ids[LedgerEntry]).enrollment_id
-    post(session, session.get(Enrollment, enrollment_id), kind="credit", cents=-10_000,
+    account_id = session.get(LedgerEntry, ids[LedgerEntry]).account_id
+    post(session, session.get(BillingAccount, account_id), kind="credit", cents=-10_000,
          description="Correction", now=NOW)
     session.commit()
     amounts = session.scalars(select(LedgerEntry.amount_cents).order_by(LedgerEntry.id)).all()

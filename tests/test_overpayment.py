@@ -104,7 +104,7 @@ def test_a_bank_transfer_settling_the_balance_cancels_the_open_card_payment(
     assert session.get(Payment, payment.id).status == "canceled"
     intent = localstripe.client().v1.payment_intents.retrieve(payment.stripe_payment_intent_id)
     assert intent["status"] == "canceled"
-    assert balance(session, session.get(Enrollment, enrollment.id)) == Money(0, "USD")
+    assert balance(session, session.get(Enrollment, enrollment.id).account) == Money(0, "USD")
     assert session.get(Enrollment, enrollment.id).state == "paid"
 
 
@@ -121,7 +121,7 @@ def test_a_card_payment_arriving_after_a_bank_transfer_is_refunded_to_the_card_i
 
     session.expire_all()
     enrollment = session.get(Enrollment, enrollment.id)
-    assert balance(session, enrollment) == Money(0, "USD")
+    assert balance(session, enrollment.account) == Money(0, "USD")
     assert enrollment.state == "paid"
     refund = session.scalars(select(Refund)).one()
     assert (refund.payment_id, refund.amount_cents, refund.reason, refund.status) == (
@@ -151,7 +151,7 @@ def test_a_card_payment_partly_settled_by_transfer_refunds_only_the_excess(
     assert _deliver(stripe_live.url, intent) == 200
 
     session.expire_all()
-    assert balance(session, session.get(Enrollment, enrollment.id)) == Money(0, "USD")
+    assert balance(session, session.get(Enrollment, enrollment.id).account) == Money(0, "USD")
     refund = session.scalars(select(Refund)).one()
     assert (refund.amount_cents, refund.status) == (100_000, "succeeded")
     receipt = session.scalars(select(Document).where(Document.kind == "receipt")
@@ -169,7 +169,7 @@ def test_a_bank_transfer_larger_than_the_balance_is_flagged_to_send_back(client,
     assert "That is $103.00 USD more than was owed: send it back by bank transfer" in page
     session.expire_all()
     enrollment = session.get(Enrollment, enrollment.id)
-    assert balance(session, enrollment) == Money(0, "USD") and enrollment.state == "paid"
+    assert balance(session, enrollment.account) == Money(0, "USD") and enrollment.state == "paid"
     refund = session.scalars(select(Refund)).one()
     assert (refund.amount_cents, refund.reason, refund.status) == (10_300, "overpayment",
                                                                    "manual")
@@ -186,7 +186,7 @@ def test_a_bank_transfer_after_the_card_paid_counts_nothing_and_is_flagged(clien
     _record_transfer(client, enrollment, reference="SECOND")
 
     session.expire_all()
-    assert balance(session, session.get(Enrollment, enrollment.id)) == Money(0, "USD")
+    assert balance(session, session.get(Enrollment, enrollment.id).account) == Money(0, "USD")
     second = session.scalars(select(Payment).where(Payment.reference == "SECOND")).one()
     assert [(r.amount_cents, r.status) for r in second.refunds] == [(OWED, "manual")]
     assert session.scalar(select(func.count()).select_from(Document).where(
@@ -196,7 +196,7 @@ def test_a_bank_transfer_after_the_card_paid_counts_nothing_and_is_flagged(clien
 
 def test_the_balances_page_lists_accounts_in_credit(client, session):
     enrollment = _invoiced(session, name="Credit Holder")
-    post(session, enrollment, kind="credit", cents=-(OWED + 5_000), now=NOW,
+    post(session, enrollment.account, kind="credit", cents=-(OWED + 5_000), now=NOW,
          description="Correction before the cap")
     session.commit()
     sign_in(client, "money@example.org")
@@ -237,10 +237,10 @@ def test_a_card_webhook_racing_a_bank_transfer_counts_one_and_returns_the_other(
         session.rollback()
         session.expire_all()
         enrollment = session.get(Enrollment, enrollment_id)
-        assert balance(session, enrollment) == Money(0, "USD")
+        assert balance(session, enrollment.account) == Money(0, "USD")
         assert enrollment.state == "paid"
         payments = session.scalars(select(Payment).where(
-            Payment.enrollment_id == enrollment_id, Payment.purpose == "balance")).all()
+            Payment.account_id == enrollment.account_id, Payment.purpose == "balance")).all()
         assert sorted(p.status for p in payments) == ["succeeded", "succeeded"]
         refunds = [r for p in payments for r in p.refunds]
         assert len(refunds) == 1 and refunds[0].amount_cents == OWED

@@ -90,7 +90,7 @@ def test_the_australian_journey_deposit_invoice_payment_and_the_rebate_once(
     _pay_balance(client, localstripe, enrollment)
     session.expire_all()
     assert session.get(Enrollment, enrollment.id).state == "paid"
-    assert balance(session, session.get(Enrollment, enrollment.id)) == Money(0, "USD")
+    assert balance(session, session.get(Enrollment, enrollment.id).account) == Money(0, "USD")
 
     set_clock(app, "2024-02-08T00:00:00Z")  # the first meeting starts
     assert "rebated 1 enrollment(s)" in _tick(app)
@@ -104,7 +104,7 @@ def test_the_australian_journey_deposit_invoice_payment_and_the_rebate_once(
     note = session.scalars(select(Document).where(Document.kind == "credit_note")).one()
     assert (note.display_number, note.total_cents, note.reason) == ("CN-2024-0001", 49_925,
                                                                     "rebate")
-    assert balance(session, session.get(Enrollment, enrollment.id)) == Money(0, "USD")
+    assert balance(session, session.get(Enrollment, enrollment.id).account) == Money(0, "USD")
     rebate_mail = session.scalars(
         select(OutboxMessage).where(OutboxMessage.kind == "rebate_issued")).one()
     assert "$499.25 USD" in rebate_mail.body_text
@@ -122,8 +122,8 @@ def test_a_rebate_before_full_payment_is_credited_against_the_balance(
 
     session.expire_all()
     assert session.scalar(select(func.count()).select_from(Refund)) == 0
-    assert balance(session, session.get(Enrollment, enrollment.id)) == Money(189_700 - 49_925,
-                                                                             "USD")
+    assert balance(session, session.get(Enrollment, enrollment.id).account) == Money(
+        189_700 - 49_925, "USD")
 
 
 def test_no_rebate_before_the_first_meeting_or_outside_the_countries(
@@ -164,7 +164,7 @@ def test_cancelling_after_the_deadline_refunds_everything_but_the_deposit(
     assert deposit.refundable_cents == 10_000  # the deposit is kept
     note = session.scalars(select(Document).where(Document.kind == "credit_note")).one()
     assert note.refers_to.kind == "invoice"
-    assert balance(session, session.get(Enrollment, enrollment.id)) == Money(0, "USD")
+    assert balance(session, session.get(Enrollment, enrollment.id).account) == Money(0, "USD")
 
 
 def test_a_quote_that_changed_is_refused_and_nothing_happens(
@@ -206,7 +206,7 @@ def test_a_cancelled_cohort_refunds_every_payment_in_full(
         "cancelled", "cancelled", "withdrawn"]
     refunds = session.scalars(select(Refund)).all()
     assert sorted(r.amount_cents for r in refunds) == [10_000, 10_000]
-    assert all(balance(session, session.get(Enrollment, e.id)) == Money(0, "USD")
+    assert all(balance(session, session.get(Enrollment, e.id).account) == Money(0, "USD")
                for e in (first, second))
     kinds = sorted(m.kind for m in session.scalars(select(OutboxMessage))
                    if m.kind.startswith("cohort"))
@@ -252,7 +252,7 @@ def test_refunds_never_exceed_what_each_payment_can_give_back(session):
     enrollment, payment = _offline_registered(session, cohort)
 
     with pytest.raises(RefundRefused, match=r"Only \$100.00 USD can be refunded"):
-        plan_refund(session, enrollment, 10_001)
+        plan_refund(session, enrollment.account, 10_001)
     refund_payment(session, payment, 6_000, reason="manual", gateway=None, now=NOW)
     with pytest.raises(RefundRefused, match=r"At most \$40.00 USD"):
         refund_payment(session, payment, 4_001, reason="manual", gateway=None, now=NOW)
@@ -277,7 +277,7 @@ def test_finance_records_a_bank_transfer_and_full_payment_marks_paid(app, sessio
     session.commit()
 
     assert session.get(Enrollment, enrollment.id).state == "paid"
-    assert balance(session, enrollment) == Money(0, "USD")
+    assert balance(session, enrollment.account) == Money(0, "USD")
     assert session.scalar(select(func.count()).select_from(LedgerEntry)
                           .where(LedgerEntry.kind == "payment")) == 3
 
@@ -298,12 +298,12 @@ def test_a_refund_made_in_the_stripe_dashboard_is_noted_from_charge_refunded(
     app.config["STRIPE_WEBHOOK_SECRET"] = WEBHOOK_SECRET
     cohort = make_cohort(session, state="closed")
     enrollment = make_enrollment(session, cohort, state="cancelled")
-    payment = Payment(enrollment_id=enrollment.id, purpose="deposit", method="card",
+    payment = Payment(account_id=enrollment.account_id, purpose="deposit", method="card",
                       status="succeeded", amount_cents=10_000, currency="USD",
                       stripe_payment_intent_id="pi_dash", created_at=NOW, succeeded_at=NOW)
     session.add(payment)
     session.flush()
-    session.add(Refund(payment_id=payment.id, enrollment_id=enrollment.id, amount_cents=10_000,
+    session.add(Refund(payment_id=payment.id, account_id=enrollment.account_id, amount_cents=10_000,
                        currency="USD", reason="cancellation", status="pending",
                        stripe_refund_id="re_dash", created_at=NOW))
     session.commit()

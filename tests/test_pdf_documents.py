@@ -65,24 +65,25 @@ def _invoice(session, enrollment, *, due_at=FIRST_MEETING, lines=None):
     """The remainder invoice, as confirming the cohort issues it, with its ledger entry."""
     cohort = enrollment.cohort
     invoice = issue_document(
-        session, enrollment, kind="invoice", now=NOW, due_at=due_at,
+        session, enrollment.account, kind="invoice", now=NOW, due_at=due_at,
         lines=lines or [("Community of Practice (Feb 7 – Jun 26, 2024)", cohort.price),
                         ("Deposit already paid", -cohort.deposit)],
         note=cohort.rebate_rule["note"])
-    post(session, enrollment, kind="fee", cents=invoice.total_cents, now=NOW,
+    post(session, enrollment.account, kind="fee", cents=invoice.total_cents, now=NOW,
          document_id=invoice.id, description=f"Invoice {invoice.display_number}")
     session.flush()
     return invoice
 
 
 def _pay(session, enrollment, cents):
-    post(session, enrollment, kind="payment", cents=-cents, description="Bank transfer", now=NOW)
+    post(session, enrollment.account, kind="payment", cents=-cents, description="Bank transfer",
+         now=NOW)
     session.flush()
 
 
 def _render(session, document, paper="A4"):
     """Render with what the ledger says now: paid against this document, and still owed."""
-    owed = balance(session, document.enrollment)
+    owed = balance(session, document.account)
     return render_document_pdf(document, paper=paper, amount_paid=document.total - owed,
                                balance_due=owed)
 
@@ -225,15 +226,16 @@ def test_a_paid_invoice_says_so_and_owes_nothing(session):
 
 def test_a_credit_note_refers_to_the_invoice_it_corrects(session):
     enrollment, invoice = _australian_invoice(session)
-    note = issue_document(session, enrollment, kind="credit_note", now=NOW, refers_to=invoice,
+    note = issue_document(session, enrollment.account, kind="credit_note", now=NOW,
+                          refers_to=invoice,
                           reason="rebate",
                           lines=[("Rebate: 25 % of the fee", Money(49_925, "USD"))],
                           note=REBATE_NOTE)
-    post(session, enrollment, kind="credit", cents=-49_925, now=NOW, document_id=note.id,
+    post(session, enrollment.account, kind="credit", cents=-49_925, now=NOW, document_id=note.id,
          description="Rebate")
 
     text = _text(render_document_pdf(note, amount_paid=Money(0, "USD"),
-                                     balance_due=balance(session, enrollment)))
+                                     balance_due=balance(session, enrollment.account)))
 
     assert "Credit note CN-2024-0001" in text
     assert "CREDITED TO Kim Nguyen" in text
@@ -249,7 +251,7 @@ def test_a_credit_note_refers_to_the_invoice_it_corrects(session):
 def test_a_receipt_has_its_own_title_and_no_payment_instructions(session):
     cohort = make_cohort(session, state="closed")
     enrollment, _ = _offline_registered(session, cohort)
-    receipt = issue_document(session, enrollment, kind="receipt", now=NOW,
+    receipt = issue_document(session, enrollment.account, kind="receipt", now=NOW,
                              lines=[("Deposit, bank transfer BANK-1", cohort.deposit)])
 
     text = _text(render_document_pdf(receipt, amount_paid=Money(10_000, "USD"),

@@ -319,13 +319,13 @@ def csp_problems(response) -> list[str]:
 
 
 def _offline_deposit(session, enrollment) -> Payment:
-    payment = Payment(enrollment_id=enrollment.id, purpose="deposit", method="bank_transfer",
+    payment = Payment(account_id=enrollment.account_id, purpose="deposit", method="bank_transfer",
                       status="succeeded", amount_cents=10_000, currency="USD",
                       created_at=NOW, succeeded_at=NOW, reference="BANK-1")
     session.add(payment)
     session.flush()
-    post(session, enrollment, kind="fee", cents=10_000, description="Deposit", now=NOW)
-    post(session, enrollment, kind="payment", cents=-10_000, description="Paid", now=NOW,
+    post(session, enrollment.account, kind="fee", cents=10_000, description="Deposit", now=NOW)
+    post(session, enrollment.account, kind="payment", cents=-10_000, description="Paid", now=NOW,
          payment_id=payment.id)
     return payment
 
@@ -370,7 +370,8 @@ def crawl_everything(app: Flask, client, session) -> dict[tuple[str, str], objec
     accepted = make_enrollment(session, cohort, state="accepted", full_name="Ada Lovelace")
     registered = make_enrollment(session, cohort, state="registered", full_name="Grace Hopper")
     payment = _offline_deposit(session, registered)
-    receipt = issue_document(session, registered, kind="receipt", now=NOW, payment_id=payment.id,
+    receipt = issue_document(session, registered.account, kind="receipt", now=NOW,
+                             payment_id=payment.id,
                              lines=[("Deposit", Money(10_000, "USD"))])
     session.commit()
     register_url = f"/a/{accepted.status_token}/register"

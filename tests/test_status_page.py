@@ -96,10 +96,10 @@ def test_history_and_documents_use_the_words_people_read_not_ids(client, session
     session.commit()
     change_enrollment(session, enrollment.id, "waitlist", actor="staff:x",
                       now=utc("2024-01-08T18:00:00Z"))
-    note = issue_document(session, enrollment, kind="credit_note",
+    note = issue_document(session, enrollment.account, kind="credit_note",
                           now=utc("2024-01-08T18:00:00Z"),
                           lines=[("Goodwill", Money(1_000, cohort.currency))])
-    post(session, enrollment, kind="credit", cents=-1_000, description="Goodwill",
+    post(session, enrollment.account, kind="credit", cents=-1_000, description="Goodwill",
          now=utc("2024-01-08T18:00:00Z"), document_id=note.id)
     session.commit()
 

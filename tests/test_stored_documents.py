@@ -212,8 +212,9 @@ def test_a_worker_looks_again_only_at_documents_newer_than_those_it_found_stored
     assert store_missing(session, backlog=backlog) == 0
     assert backlog.stored_through == newest
 
-    later = issue_document(session, session.get(Enrollment, enrollment.id), kind="receipt",
-                           now=utc("2024-02-03T00:00:00Z"), lines=[("Extra", Money(100, "USD"))])
+    later = issue_document(session, session.get(Enrollment, enrollment.id).account,
+                           kind="receipt", now=utc("2024-02-03T00:00:00Z"),
+                           lines=[("Extra", Money(100, "USD"))])
     session.commit()
     assert later.id > newest
     assert store_missing(session, backlog=backlog) == len(PAPERS)

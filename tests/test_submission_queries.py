@@ -29,7 +29,7 @@ def _statements(session, send) -> tuple[list[str], object]:
     return seen, response
 
 
-def test_an_application_takes_six_statements_and_its_form_one(client, session):
+def test_an_application_takes_seven_statements_and_its_form_one(client, session):
     cohort = make_cohort(session)
     session.commit()
     slug = cohort.slug
@@ -44,10 +44,11 @@ def test_an_application_takes_six_statements_and_its_form_one(client, session):
     posted, response = _statements(session, lambda: client.post(url, data=data))
     assert response.status_code == 302, response.get_data(as_text=True)[:500]
     # The cohort (with program and facilitators, which the e-mail names); the person and the
-    # enrollment, each inserted unless its key is taken; the answers; the audit row; the outbox
-    # row. No savepoint, no look-up before inserting, nothing reloaded after the commit.
-    assert len(posted) == 6, "\n".join(posted)
-    assert sum(s.startswith("INSERT") for s in posted) == 5
+    # enrollment, each inserted unless its key is taken, and the enrollment's billing account;
+    # the answers; the audit row; the outbox row. No savepoint, no look-up before inserting,
+    # nothing reloaded after the commit.
+    assert len(posted) == 7, "\n".join(posted)
+    assert sum(s.startswith("INSERT") for s in posted) == 6
     assert not any(s.startswith(("SELECT programs", "SELECT facilitators", "SAVEPOINT"))
                    for s in posted), "\n".join(posted)
     assert session.scalar(select(func.count()).select_from(Enrollment)) == 1
@@ -65,7 +66,7 @@ def test_the_cohort_page_loads_in_two_statements(client, session):
 
 
 def test_twelve_simultaneous_applications_from_one_new_address_make_one(app, session):
-    from cohort.models import ApplicationAnswers, AuditRecord, Person
+    from cohort.models import ApplicationAnswers, AuditRecord, BillingAccount, Person
     from cohort.services.applications import submit_application
     from tests.factories import application_data
     from tests.test_concurrency import NOW, _all_at_once
@@ -88,6 +89,9 @@ def test_twelve_simultaneous_applications_from_one_new_address_make_one(app, ses
     session.rollback()
     assert session.scalar(select(func.count()).select_from(Person)) == 1
     assert session.scalar(select(func.count()).select_from(Enrollment)) == 1
+    # The repeats' accounts went with their refused enrollments: one account, the enrollment's.
+    assert session.scalars(select(BillingAccount.id)).all() == [
+        session.scalar(select(Enrollment.account_id))]
     assert session.scalar(select(func.count()).select_from(ApplicationAnswers)) == 1
     assert session.scalar(select(func.count()).select_from(AuditRecord)) == 1
     kinds = session.scalars(select(OutboxMessage.kind)).all()

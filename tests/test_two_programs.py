@@ -198,11 +198,13 @@ def test_every_page_mail_document_and_calendar_speaks_the_cohorts_zone_and_curre
         page(f"status {state}", f"/a/{other.status_token}")
 
     # Documents as PDFs, and the accountant's CSV of this cohort.
-    documents = session.scalars(select(Document).join(Enrollment)
-                                .where(Enrollment.cohort_id == cohort.id)).all()
+    documents = session.scalars(
+        select(Document).join(Enrollment, Enrollment.account_id == Document.account_id)
+        .where(Enrollment.cohort_id == cohort.id)).all()
     assert {d.kind for d in documents} == {"receipt", "invoice", "credit_note"}
     for document in documents:
-        owner = session.get(Enrollment, document.enrollment_id)
+        owner = session.scalars(select(Enrollment).where(
+            Enrollment.account_id == document.account_id)).one()
         response = client.get(f"/a/{owner.status_token}/documents/{document.id}.pdf")
         assert response.status_code == 200
         texts.append((f"PDF {document.display_number}", pdf_text(response.data),
@@ -226,7 +228,7 @@ def test_every_page_mail_document_and_calendar_speaks_the_cohorts_zone_and_curre
     # Every e-mail kind: those the story sent, and those it cannot reach rendered the same way.
     mails = session.scalars(select(OutboxMessage).where(
         OutboxMessage.enrollment_id.in_([e.id for e in cohort.enrollments]))).all()
-    deposit = session.scalars(select(Payment).where(Payment.enrollment_id == ada.id)).first()
+    deposit = session.scalars(select(Payment).where(Payment.account_id == ada.account_id)).first()
     rendered = {m.kind: f"{m.subject}\n{m.body_text}" for m in mails}
     subject, body = render_mail("late_deposit_refunded", enrollment=fay, cohort=cohort,
                                 person=fay.person, payment=deposit,

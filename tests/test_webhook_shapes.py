@@ -73,7 +73,7 @@ MALFORMED = {
 def _pending_card_payment(session):
     enrollment = make_enrollment(session, make_cohort(session, state="closed"),
                                  state="accepted")
-    payment = Payment(enrollment_id=enrollment.id, purpose="deposit", method="card",
+    payment = Payment(account_id=enrollment.account_id, purpose="deposit", method="card",
                       status="pending", amount_cents=10_000, currency="USD",
                       stripe_payment_intent_id="pi_shape", created_at=NOW)
     session.add(payment)

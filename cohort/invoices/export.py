@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from cohort.database import read_only
+from cohort.invoices.owners import account_owner
 from cohort.invoices.rendering import pdf_filename
 from cohort.invoices.status import DocumentRow
 from cohort.invoices.stored import render_and_store
@@ -20,7 +21,8 @@ from cohort.schedule import local
 from cohort.spreadsheet import safe_cell
 
 CSV_COLUMNS = ["number", "type", "date", "buyer", "organisation", "country", "tax id",
-               "currency", "net", "paid", "balance", "refers to", "status", "stripe ids"]
+               "currency", "net", "paid", "balance", "refers to", "status", "stripe ids",
+               "billed for", "account"]
 BUYER_KEYS = ("name", "organisation", "country", "tax_id")
 #: Documents read (with their PDFs) per query while writing a ZIP.
 EXPORT_BATCH = 100
@@ -32,19 +34,24 @@ def _decimal(cents: int) -> str:
 
 
 def documents_csv(rows: Iterable[DocumentRow]) -> str:
-    """One line per document, amounts as plain decimals (no symbols), dates in the cohort zone."""
+    """One line per document, amounts as plain decimals (no symbols), dates in the owner's zone.
+
+    "billed for" names the cohort or the community; "account" is the billing account's id.
+    """
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(CSV_COLUMNS)
     for row in rows:
         d = row.document
-        zone = d.enrollment.cohort.time_zone
+        owner = account_owner(d.account)
+        zone = owner.time_zone
         buyer = [safe_cell(d.buyer.get(key, "")) for key in BUYER_KEYS]  # people's own words
         writer.writerow([
             d.display_number, d.kind.replace("_", " "), local(d.issued_at, zone).date().isoformat(),
             *buyer, d.currency, _decimal(d.total_cents),
             _decimal(row.paid.cents), _decimal(row.balance_due.cents),
             d.refers_to.display_number if d.refers_to else "", row.status, row.stripe_ids,
+            safe_cell(owner.name), d.account_id,
         ])
     return out.getvalue()
 

@@ -29,6 +29,7 @@ from weasyprint import CSS, HTML
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
+from cohort.invoices.owners import account_owner
 from cohort.models import DOCUMENT_KIND_LABELS, Document
 from cohort.money import CurrencyMismatch, Money
 from cohort.schedule import clock_time, local
@@ -155,13 +156,15 @@ def local_date(instant: datetime, zone: str) -> LocalDate:
 
 def document_context(document: Document, *, paper: str, amount_paid: Money,
                      balance_due: Money) -> dict[str, Any]:
-    """What the template shows; amounts are formatted here, dates in the cohort's time zone."""
+    """What the template shows; amounts are formatted here, dates in the owner's time zone
+    (the cohort's, or the community's)."""
     if document.kind not in TITLES:
         raise ValueError(f"unknown document kind {document.kind!r}")
     for amount in (amount_paid, balance_due):
         if amount.currency != document.currency:
             raise CurrencyMismatch(f"{amount.currency} on a {document.currency} document")
-    zone = document.enrollment.cohort.time_zone
+    owner = account_owner(document.account)
+    zone = owner.time_zone
     refers_to = document.refers_to
     buyer = document.buyer or {}
     return {
@@ -174,7 +177,7 @@ def document_context(document: Document, *, paper: str, amount_paid: Money,
         "logo_url": logo_url(),
         "issued": local_date(document.issued_at, zone),
         "due": local_date(document.due_at, zone) if document.due_at else None,
-        "zone": f"{document.enrollment.cohort.zone_label} ({zone})",
+        "zone": f"{owner.zone_label} ({zone})",
         "refers_to": refers_to,
         "refers_to_title": TITLES.get(refers_to.kind, "") if refers_to else "",
         "refers_to_issued": local_date(refers_to.issued_at, zone) if refers_to else None,

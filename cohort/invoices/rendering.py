@@ -12,10 +12,10 @@ from cohort.money import Money
 
 
 def balance_at_issue(session: Session, document: Document) -> int:
-    """The enrollment's balance right after the document was issued, in cents."""
+    """The account's balance right after the document was issued, in cents."""
     return int(session.scalar(
         select(func.coalesce(func.sum(LedgerEntry.amount_cents), 0))
-        .where(LedgerEntry.enrollment_id == document.enrollment_id,
+        .where(LedgerEntry.account_id == document.account_id,
                LedgerEntry.occurred_at <= document.issued_at)
     ))
 

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import ForeignKey, Integer, String, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from cohort.models.base import Base, UTCInstant, one_of
+
+if TYPE_CHECKING:
+    from cohort.models.community import Community
+    from cohort.models.enrollment import Enrollment, Person
 
 # Who an account bills: an enrollment in a cohort, or a person's memberships of one community.
 ACCOUNT_OWNERS = ("enrollment", "membership")
@@ -41,3 +46,9 @@ class BillingAccount(Base):
     card_last4: Mapped[str | None] = mapped_column(String(4), nullable=True)
     card_exp_month: Mapped[int | None] = mapped_column(Integer, nullable=True)
     card_exp_year: Mapped[int | None] = mapped_column(Integer, nullable=True)
+
+    person: Mapped[Person] = relationship()
+    community: Mapped[Community | None] = relationship()
+    # The enrollment this account bills (owner 'enrollment'); None for a membership account.
+    enrollment: Mapped[Enrollment | None] = relationship(back_populates="account",
+                                                         uselist=False)

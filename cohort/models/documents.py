@@ -8,8 +8,8 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from cohort.models.accounts import BillingAccount
 from cohort.models.base import Base, RowImmutable, UTCInstant, append_only, one_of
-from cohort.models.enrollment import Enrollment
 from cohort.money import Money
 
 # Each kind of document and its title (on the PDF, the finance desk, the status page).
@@ -44,9 +44,10 @@ class Document(Base):
     series: Mapped[str] = mapped_column(String(30))
     number: Mapped[int] = mapped_column(Integer)
     display_number: Mapped[str] = mapped_column(String(40), unique=True)
-    enrollment_id: Mapped[int] = mapped_column(ForeignKey("enrollments.id"), index=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("billing_accounts.id"), index=True)
     refers_to_id: Mapped[int | None] = mapped_column(ForeignKey("documents.id"), nullable=True)
-    # A receipt records one payment (its Stripe ids are that payment's, nobody else's).
+    # A receipt records one payment (its Stripe ids are that payment's, nobody else's); a
+    # subscription's invoice names the payment that paid it too.
     payment_id: Mapped[int | None] = mapped_column(ForeignKey("payments.id"), nullable=True)
     issued_at: Mapped[datetime] = mapped_column(UTCInstant())
     due_at: Mapped[datetime | None] = mapped_column(UTCInstant(), nullable=True)
@@ -58,7 +59,7 @@ class Document(Base):
     reason: Mapped[str] = mapped_column(String(30), default="")
     note: Mapped[str] = mapped_column(Text, default="")
 
-    enrollment: Mapped[Enrollment] = relationship()
+    account: Mapped[BillingAccount] = relationship()
     refers_to: Mapped[Document | None] = relationship(remote_side=[id])
 
     @property

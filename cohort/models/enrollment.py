@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from cohort.models.accounts import BillingAccount
 from cohort.models.base import Base, UTCInstant, one_of
 from cohort.models.program import Cohort
 from workflows import EnrollmentMachine
@@ -46,6 +47,8 @@ class Enrollment(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     cohort_id: Mapped[int] = mapped_column(ForeignKey("cohorts.id"))
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
+    # What this enrollment's money belongs to: its own account, made with it.
+    account_id: Mapped[int] = mapped_column(ForeignKey("billing_accounts.id"), unique=True)
     state: Mapped[str] = mapped_column(String(20), index=True)
     status_token: Mapped[str] = mapped_column(String(64), unique=True)
     time_zone: Mapped[str] = mapped_column(String(64))
@@ -55,6 +58,7 @@ class Enrollment(Base):
 
     cohort: Mapped[Cohort] = relationship(back_populates="enrollments")
     person: Mapped[Person] = relationship(back_populates="enrollments")
+    account: Mapped[BillingAccount] = relationship(back_populates="enrollment")
     answers: Mapped[ApplicationAnswers] = relationship(
         back_populates="enrollment", uselist=False, cascade="all, delete-orphan"
     )

@@ -13,6 +13,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from cohort.models.accounts import BillingAccount
 from cohort.models.base import Base, RowImmutable, UTCInstant, append_only
 from cohort.models.enrollment import Enrollment
 from cohort.money import Money
@@ -48,15 +49,16 @@ class Payment(Base):
     __tablename__ = "payments"
     __table_args__ = (
         CheckConstraint("amount_cents > 0", name="amount_positive"),
-        CheckConstraint("purpose IN ('deposit', 'balance')", name="purpose_known"),
+        CheckConstraint("purpose IN ('deposit', 'balance', 'subscription')",
+                        name="purpose_known"),
         CheckConstraint("method IN ('card', 'bank_transfer')", name="method_known"),
         CheckConstraint("status IN ('pending', 'succeeded', 'failed', 'canceled')",
                         name="status_known"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    enrollment_id: Mapped[int] = mapped_column(ForeignKey("enrollments.id"), index=True)
-    purpose: Mapped[str] = mapped_column(String(10))
+    account_id: Mapped[int] = mapped_column(ForeignKey("billing_accounts.id"), index=True)
+    purpose: Mapped[str] = mapped_column(String(12))
     method: Mapped[str] = mapped_column(String(20))
     status: Mapped[str] = mapped_column(String(10), default="pending")
     amount_cents: Mapped[int] = mapped_column(Integer)
@@ -64,12 +66,18 @@ class Payment(Base):
     stripe_payment_intent_id: Mapped[str | None] = mapped_column(String(255), unique=True,
                                                                  nullable=True)
     stripe_client_secret: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    # A subscription payment: the Stripe invoice it paid (one payment per invoice), and the
+    # membership it paid for (an account may hold several memberships of one community).
+    stripe_invoice_id: Mapped[str | None] = mapped_column(String(255), unique=True,
+                                                          nullable=True)
+    membership_id: Mapped[int | None] = mapped_column(ForeignKey("memberships.id"), index=True,
+                                                      nullable=True)
     reference: Mapped[str] = mapped_column(String(200), default="")
     recorded_by: Mapped[str] = mapped_column(String(200), default="")
     created_at: Mapped[datetime] = mapped_column(UTCInstant())
     succeeded_at: Mapped[datetime | None] = mapped_column(UTCInstant(), nullable=True)
 
-    enrollment: Mapped[Enrollment] = relationship()
+    account: Mapped[BillingAccount] = relationship()
     refunds: Mapped[list[Refund]] = relationship(back_populates="payment",
                                                  order_by="Refund.id")
 
@@ -103,7 +111,7 @@ class Refund(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     payment_id: Mapped[int] = mapped_column(ForeignKey("payments.id"), index=True)
-    enrollment_id: Mapped[int] = mapped_column(ForeignKey("enrollments.id"), index=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("billing_accounts.id"), index=True)
     amount_cents: Mapped[int] = mapped_column(Integer)
     currency: Mapped[str] = mapped_column(String(3))
     reason: Mapped[str] = mapped_column(String(30))
@@ -117,6 +125,7 @@ class Refund(Base):
                                                     nullable=True)
 
     payment: Mapped[Payment] = relationship(back_populates="refunds")
+    account: Mapped[BillingAccount] = relationship()
 
 
 class LedgerEntryImmutable(RowImmutable):
@@ -124,7 +133,7 @@ class LedgerEntryImmutable(RowImmutable):
 
 
 class LedgerEntry(Base):
-    """One movement on an enrollment's account; the balance is their sum, never stored.
+    """One movement on a billing account; the balance is their sum, never stored.
 
     Positive amounts are owed by the participant (fees), negative ones settle it (payments,
     credits). A refund is positive: money given back is no longer paid.
@@ -136,7 +145,7 @@ class LedgerEntry(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    enrollment_id: Mapped[int] = mapped_column(ForeignKey("enrollments.id"), index=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("billing_accounts.id"), index=True)
     occurred_at: Mapped[datetime] = mapped_column(UTCInstant())
     kind: Mapped[str] = mapped_column(String(10))
     amount_cents: Mapped[int] = mapped_column(Integer)

@@ -23,6 +23,7 @@ from cohort.models import (
 )
 from cohort.schedule import format_deadline
 from cohort.services import ServiceError
+from cohort.services.accounts import new_enrollment_account
 from workflows import CohortMachine
 from workflows.as_of import cohort_state_at
 
@@ -150,11 +151,15 @@ def _new_enrollment(session: Session, cohort: Cohort, data: ApplicationData, typ
         "email": typed, "email_normalized": key, "name": data.full_name, "created_at": now})
     if person is None:
         person = session.scalars(select(Person).where(Person.email_normalized == key)).one()
+    account = new_enrollment_account(session, person_id=person.id, currency=cohort.currency,
+                                     now=now)
     enrollment = _insert_new(session, Enrollment, ["cohort_id", "person_id"], {
-        "cohort_id": cohort.id, "person_id": person.id, "state": "submitted",
-        "status_token": new_status_token(), "time_zone": data.time_zone,
+        "cohort_id": cohort.id, "person_id": person.id, "account_id": account.id,
+        "state": "submitted", "status_token": new_status_token(), "time_zone": data.time_zone,
         "country": data.country, "submitted_at": now, "state_changed_at": now})
     if enrollment is None:
+        session.delete(account)  # they applied already: their enrollment has its account
+        session.flush()
         return person, None
     session.add(ApplicationAnswers(
         enrollment_id=enrollment.id, full_name=data.full_name, organisation=data.organisation,

@@ -67,7 +67,7 @@ def cancellation_quote(session: Session, enrollment: Enrollment,
     """The refund the cohort's policy gives for cancelling at `now`."""
     cohort = enrollment.cohort
     rule, period = _tier(cohort, now)
-    paid = net_paid(session, enrollment)
+    paid = net_paid(session, enrollment.account)
     refund = {"everything": paid.cents,
               "all_but_deposit": max(paid.cents - cohort.deposit_cents, 0),
               "nothing": 0}[rule]
@@ -78,17 +78,18 @@ def _close_account(session: Session, enrollment: Enrollment, refund_cents: int, 
                    reason: str, gateway: StripeGateway | None, now: datetime,
                    words: str) -> Document | None:
     """Refund `refund_cents`, then credit whatever is still owed, with one credit note."""
-    refunds = execute_plan(session, plan_refund(session, enrollment, refund_cents),
+    refunds = execute_plan(session, plan_refund(session, enrollment.account, refund_cents),
                            reason=reason, gateway=gateway, now=now)
-    credit = balance(session, enrollment).cents
+    credit = balance(session, enrollment.account).cents
     if credit <= 0:
         return None
-    refers_to = document_to_correct(session, enrollment)
-    note = issue_document(session, enrollment, kind="credit_note", now=now, refers_to=refers_to,
+    refers_to = document_to_correct(session, enrollment.account)
+    note = issue_document(session, enrollment.account, kind="credit_note", now=now,
+                          refers_to=refers_to,
                           reason=reason, lines=[(words, Money(credit, enrollment.cohort.currency))],
                           note=(f"Refunded: {Money(refund_cents, enrollment.cohort.currency)}."
                                 if refund_cents else "Nothing was refunded."))
-    post(session, enrollment, kind="credit", cents=-credit, now=now, document_id=note.id,
+    post(session, enrollment.account, kind="credit", cents=-credit, now=now, document_id=note.id,
          description=f"Credit note {note.display_number}: {words}")
     for refund in refunds:
         refund.document_id = note.id  # the refunds made with this credit note
@@ -129,7 +130,7 @@ def cancel_cohort(session: Session, cohort: Cohort, *, gateway: StripeGateway | 
         if event is None:
             continue
         if event == "cancel":
-            _close_account(session, enrollment, net_paid(session, enrollment).cents,
+            _close_account(session, enrollment, net_paid(session, enrollment.account).cents,
                            reason="cohort_cancelled", gateway=gateway, now=now,
                            words="The cohort was cancelled")
         # Everyone already has the cohort's cancellation e-mail: no second notice each.

@@ -85,8 +85,9 @@ def preview_confirmation(session: Session, cohort: Cohort, *, now: datetime,
         allowed, problem = action.enabled, action.problem
     invoices = []
     for enrollment in registrants(cohort):
-        draft = draft_document(session, enrollment, **_remainder_terms(cohort, now, due_days))
-        owed = balance(session, enrollment) + draft.total
+        draft = draft_document(session, enrollment.account, **_remainder_terms(cohort, now,
+                                                                               due_days))
+        owed = balance(session, enrollment.account) + draft.total
         subject, body = render_mail("invoice_issued", **_mail_context(enrollment, draft, owed))
         invoices.append(InvoicePreview(enrollment, draft, subject, body))
     return ConfirmationPreview(allowed, problem, invoices)
@@ -95,15 +96,15 @@ def preview_confirmation(session: Session, cohort: Cohort, *, now: datetime,
 def invoice_remainder(session: Session, enrollment: Enrollment, *, now: datetime,
                       due_days: int, actor: str) -> Document:
     """Invoice price minus deposit to one registered enrollment, and e-mail it."""
-    invoice = issue_document(session, enrollment,
+    invoice = issue_document(session, enrollment.account,
                              **_remainder_terms(enrollment.cohort, now, due_days))
-    post(session, enrollment, kind="fee", cents=invoice.total_cents, now=now,
+    post(session, enrollment.account, kind="fee", cents=invoice.total_cents, now=now,
          document_id=invoice.id, description=f"Invoice {invoice.display_number}: remainder")
     change_enrollment(session, enrollment.id, "invoice", actor=actor, now=now,
                       reason=f"invoice {invoice.display_number}")
     queue_mail(session, kind="invoice_issued", to=enrollment.person.email, now=now,
                enrollment_id=enrollment.id, attachments=[invoice.id],
-               **_mail_context(enrollment, invoice, balance(session, enrollment)))
+               **_mail_context(enrollment, invoice, balance(session, enrollment.account)))
     return invoice
 
 

@@ -11,9 +11,11 @@ from sqlalchemy import ColumnElement, Select, and_, case, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from cohort.invoices.issuing import document_to_correct, issue_document
+from cohort.invoices.owners import AccountOwner, account_owner
 from cohort.invoices.status import STATUSES, DocumentRow, document_amounts
 from cohort.models import (
     DOCUMENT_KIND_LABELS,
+    BillingAccount,
     Cohort,
     Document,
     Enrollment,
@@ -29,6 +31,18 @@ from cohort.services.locking import lock_row
 
 KIND_LABELS = DOCUMENT_KIND_LABELS
 PER_PAGE = 100
+
+
+def owner_loads(account: Any) -> list[Any]:
+    """Loader options that bring what `account_owner` reads, for rows reached by `account`."""
+    path = selectinload(account)
+    return [path.selectinload(BillingAccount.person),
+            path.selectinload(BillingAccount.community),
+            path.selectinload(BillingAccount.enrollment).selectinload(Enrollment.cohort)
+            .selectinload(Cohort.program)]
+
+
+_ACCOUNT_OWNER = owner_loads(Document.account)
 
 
 @dataclass(frozen=True)
@@ -54,29 +68,32 @@ class DocumentReport:
     pages: int = 1
 
 
-def _balances(session: Session, enrollment_ids: set[int]) -> dict[int, int]:
-    if not enrollment_ids:
+def _balances(session: Session, account_ids: set[int]) -> dict[int, int]:
+    if not account_ids:
         return {}
     rows = session.execute(
-        select(LedgerEntry.enrollment_id, func.sum(LedgerEntry.amount_cents))
-        .where(LedgerEntry.enrollment_id.in_(enrollment_ids))
-        .group_by(LedgerEntry.enrollment_id)
+        select(LedgerEntry.account_id, func.sum(LedgerEntry.amount_cents))
+        .where(LedgerEntry.account_id.in_(account_ids))
+        .group_by(LedgerEntry.account_id)
     ).all()
-    return {eid: int(total) for eid, total in rows}
+    return {account_id: int(total) for account_id, total in rows}
 
 
 def _stripe_ids(session: Session, documents: list[Document]) -> dict[int, list[str]]:
-    """Each document's own Stripe ids: its payment's PaymentIntent, the refunds made with it."""
+    """Each document's own Stripe ids: its payment's PaymentIntent (and, on a subscription's
+    invoice, Stripe's invoice), the refunds made with it."""
     ids: dict[int, list[str]] = defaultdict(list)
     payment_ids = {d.payment_id for d in documents if d.payment_id is not None}
     if payment_ids:
-        intents = dict(session.execute(
-            select(Payment.id, Payment.stripe_payment_intent_id)
-            .where(Payment.id.in_(payment_ids), Payment.stripe_payment_intent_id.is_not(None))
-        ).all())
+        paid = {pid: (intent, invoice) for pid, intent, invoice in session.execute(
+            select(Payment.id, Payment.stripe_payment_intent_id, Payment.stripe_invoice_id)
+            .where(Payment.id.in_(payment_ids)))}
         for document in documents:
-            if document.payment_id in intents:
-                ids[document.id].append(intents[document.payment_id])
+            intent, invoice = paid.get(document.payment_id, (None, None))
+            if intent:
+                ids[document.id].append(intent)
+            if invoice and document.kind == "invoice":
+                ids[document.id].append(invoice)
     document_ids = {d.id for d in documents}
     if document_ids:
         for document_id, refund_id in session.execute(
@@ -100,8 +117,8 @@ def _status_sql(balance_cents: ColumnElement[int], now: datetime) -> ColumnEleme
 def _filtered(stmt: Select[Any], wanted: DocumentFilter, now: datetime) -> Select[Any]:
     """`stmt` (over documents) narrowed to what finance asked for, in SQL."""
     if wanted.cohort:
-        stmt = stmt.join(Document.enrollment).join(Enrollment.cohort).where(
-            Cohort.slug == wanted.cohort)
+        stmt = stmt.join(Enrollment, Enrollment.account_id == Document.account_id).join(
+            Enrollment.cohort).where(Cohort.slug == wanted.cohort)
     if wanted.kind in KIND_LABELS:
         stmt = stmt.where(Document.kind == wanted.kind)
     if wanted.issued_from is not None:
@@ -111,10 +128,10 @@ def _filtered(stmt: Select[Any], wanted: DocumentFilter, now: datetime) -> Selec
     if wanted.country:
         stmt = stmt.where(Document.buyer["country"].as_string() == wanted.country)
     if wanted.status in STATUSES:
-        balances = (select(LedgerEntry.enrollment_id,
+        balances = (select(LedgerEntry.account_id,
                            func.sum(LedgerEntry.amount_cents).label("cents"))
-                    .group_by(LedgerEntry.enrollment_id).subquery())
-        stmt = stmt.outerjoin(balances, balances.c.enrollment_id == Document.enrollment_id).where(
+                    .group_by(LedgerEntry.account_id).subquery())
+        stmt = stmt.outerjoin(balances, balances.c.account_id == Document.account_id).where(
             _status_sql(func.coalesce(balances.c.cents, 0), now) == wanted.status)
     return stmt
 
@@ -134,21 +151,19 @@ def document_report(session: Session, wanted: DocumentFilter, now: datetime, *,
         totals[(currency, kind)] = int(cents)
         count += documents
     stmt = (_filtered(select(Document), wanted, now)
-            .options(selectinload(Document.enrollment).selectinload(Enrollment.cohort),
-                     selectinload(Document.refers_to))
+            .options(*_ACCOUNT_OWNER, selectinload(Document.refers_to))
             .order_by(Document.issued_at.desc(), Document.id.desc()))
     pages = max((count + PER_PAGE - 1) // PER_PAGE, 1)
     if page is not None:
         page = min(max(page, 1), pages)
         stmt = stmt.limit(PER_PAGE).offset((page - 1) * PER_PAGE)
     documents = list(session.scalars(stmt))
-    enrollment_ids = {d.enrollment_id for d in documents}
-    balances = _balances(session, enrollment_ids)
+    balances = _balances(session, {d.account_id for d in documents})
     stripe_ids = _stripe_ids(session, documents)
     report = DocumentReport(rows=[], totals=totals, count=count, page=page or 1,
                             pages=pages if page is not None else 1)
     for document in documents:
-        status, paid, due = document_amounts(document, balances.get(document.enrollment_id, 0),
+        status, paid, due = document_amounts(document, balances.get(document.account_id, 0),
                                              now)
         report.rows.append(DocumentRow(document, status, Money(paid, document.currency),
                                        Money(due, document.currency),
@@ -158,9 +173,10 @@ def document_report(session: Session, wanted: DocumentFilter, now: datetime, *,
 
 @dataclass(frozen=True)
 class OutstandingRow:
-    """Someone who owes money (or whom we owe: a negative balance), and by when."""
+    """An account that owes money (or that we owe: a negative balance), and by when."""
 
-    enrollment: Enrollment
+    account: BillingAccount
+    owner: AccountOwner
     balance: Money
     due_at: datetime | None
 
@@ -175,24 +191,26 @@ class BalancesReport:
 
 
 def outstanding_balances(session: Session) -> list[OutstandingRow]:
-    """Every enrollment whose balance is not zero, earliest due first (credits last)."""
+    """Every account whose balance is not zero, earliest due first (credits last)."""
     totals = session.execute(
-        select(LedgerEntry.enrollment_id, func.sum(LedgerEntry.amount_cents))
-        .group_by(LedgerEntry.enrollment_id)
+        select(LedgerEntry.account_id, func.sum(LedgerEntry.amount_cents))
+        .group_by(LedgerEntry.account_id)
         .having(func.sum(LedgerEntry.amount_cents) != 0)
     ).all()
     if not totals:
         return []
-    amounts = {eid: int(total) for eid, total in totals}
-    enrollments = session.scalars(
-        select(Enrollment).where(Enrollment.id.in_(amounts))
-        .options(selectinload(Enrollment.person), selectinload(Enrollment.cohort))).all()
+    amounts = {account_id: int(total) for account_id, total in totals}
+    accounts = session.scalars(
+        select(BillingAccount).where(BillingAccount.id.in_(amounts))
+        .options(selectinload(BillingAccount.person), selectinload(BillingAccount.community),
+                 selectinload(BillingAccount.enrollment).selectinload(Enrollment.cohort)
+                 .selectinload(Cohort.program))).all()
     due = dict(session.execute(
-        select(Document.enrollment_id, func.max(Document.due_at))
-        .where(Document.enrollment_id.in_(amounts), Document.kind == "invoice")
-        .group_by(Document.enrollment_id)).all())
-    rows = [OutstandingRow(e, Money(amounts[e.id], e.cohort.currency), due.get(e.id))
-            for e in enrollments]
+        select(Document.account_id, func.max(Document.due_at))
+        .where(Document.account_id.in_(amounts), Document.kind == "invoice")
+        .group_by(Document.account_id)).all())
+    rows = [OutstandingRow(a, account_owner(a), Money(amounts[a.id], a.currency), due.get(a.id))
+            for a in accounts]
     far = datetime.max.replace(tzinfo=None)
     return sorted(rows, key=lambda r: (r.balance.cents < 0, r.due_at.replace(tzinfo=None)
                                        if r.due_at else far))
@@ -203,8 +221,7 @@ def balances_report(session: Session) -> BalancesReport:
     rows = outstanding_balances(session)
     to_send = session.scalars(
         select(Refund).where(Refund.status == "manual", Refund.completed_at.is_(None))
-        .options(selectinload(Refund.payment).selectinload(Payment.enrollment)
-                 .selectinload(Enrollment.person))
+        .options(*owner_loads(Refund.account))
         .order_by(Refund.created_at, Refund.id)).all()
     return BalancesReport(owing=[r for r in rows if r.balance.cents > 0],
                           in_credit=[r for r in rows if r.balance.cents < 0],
@@ -213,10 +230,10 @@ def balances_report(session: Session) -> BalancesReport:
 
 def payments_and_refunds(session: Session) -> tuple[list[Payment], list[Refund]]:
     """All payments and refunds, newest first."""
-    payments = session.scalars(select(Payment).options(selectinload(Payment.enrollment)
-                                                       .selectinload(Enrollment.person))
+    payments = session.scalars(select(Payment).options(*owner_loads(Payment.account))
                                .order_by(Payment.id.desc())).all()
-    refunds = session.scalars(select(Refund).order_by(Refund.id.desc())).all()
+    refunds = session.scalars(select(Refund).options(*owner_loads(Refund.account))
+                              .order_by(Refund.id.desc())).all()
     return list(payments), list(refunds)
 
 
@@ -266,18 +283,21 @@ def issue_manual_credit(session: Session, enrollment: Enrollment, *, amount: Mon
     enrollment = lock_row(session, Enrollment, enrollment.id)
     if amount.currency != enrollment.cohort.currency or amount.cents <= 0:
         raise CreditRefused(f"Give a positive amount in {enrollment.cohort.currency}.")
-    owed = balance(session, enrollment)  # read under the lock: a payment may just have come in
+    owed = balance(session,
+                   enrollment.account)  # read under the lock: a payment may just have come in
     if owed.cents <= 0:
         raise CreditRefused("Nothing is owed, so there is nothing to credit: a credit note "
                             "can only reduce what is owed.")
     if amount.cents > owed.cents:
         raise CreditRefused(f"At most {owed} can be credited: that is what is owed.")
-    refers_to = document_to_correct(session, enrollment)
+    refers_to = document_to_correct(session, enrollment.account)
     if refers_to is None:
         raise CreditRefused("There is no invoice or receipt to correct.")
-    note = issue_document(session, enrollment, kind="credit_note", now=now, refers_to=refers_to,
+    note = issue_document(session, enrollment.account, kind="credit_note", now=now,
+                          refers_to=refers_to,
                           reason="correction", lines=[(f"Correction: {reason}", amount)],
                           note=f"Issued by {actor}")
-    post(session, enrollment, kind="credit", cents=-amount.cents, now=now, document_id=note.id,
+    post(session, enrollment.account, kind="credit", cents=-amount.cents, now=now,
+         document_id=note.id,
          description=f"Credit note {note.display_number}: {reason}")
     return note

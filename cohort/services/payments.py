@@ -40,7 +40,7 @@ def amount_due(session: Session, enrollment: Enrollment, purpose: str) -> Money:
     """The deposit, or the balance owed; always computed on the server."""
     if purpose == "deposit":
         return enrollment.cohort.deposit
-    return balance(session, enrollment)
+    return balance(session, enrollment.account)
 
 
 def _payable(session: Session, enrollment: Enrollment, purpose: str, now: datetime) -> None:
@@ -54,7 +54,7 @@ def _payable(session: Session, enrollment: Enrollment, purpose: str, now: dateti
         if enrollment.state not in EnrollmentMachine.states_that("balance_payable"):
             raise PaymentRefused(f"There is no invoice to pay while the application is "
                                  f"{enrollment.state}.")
-        if balance(session, enrollment).cents <= 0:
+        if balance(session, enrollment.account).cents <= 0:
             raise PaymentRefused("Nothing is owed: the invoice is paid.")
     else:
         raise PaymentRefused(f"Unknown payment “{purpose}”.")
@@ -77,7 +77,8 @@ def start_card_payment(session: Session, enrollment: Enrollment, purpose: str,
     _payable(session, enrollment, purpose, now)
     due = amount_due(session, enrollment, purpose)
     pending = session.scalars(
-        select(Payment).where(Payment.enrollment_id == enrollment.id, Payment.purpose == purpose,
+        select(Payment).where(Payment.account_id == enrollment.account_id,
+                              Payment.purpose == purpose,
                               Payment.method == "card", Payment.status == "pending")
         .order_by(Payment.id.desc())
     ).first()
@@ -85,7 +86,7 @@ def start_card_payment(session: Session, enrollment: Enrollment, purpose: str,
         return pending
     if pending is not None:
         pending.status = "canceled"  # the amount owed changed since; start afresh
-    payment = Payment(enrollment_id=enrollment.id, purpose=purpose, method="card",
+    payment = Payment(account_id=enrollment.account_id, purpose=purpose, method="card",
                       status="pending", amount_cents=due.cents, currency=due.currency,
                       created_at=now)
     session.add(payment)
@@ -108,8 +109,10 @@ def record_card_payment(session: Session, intent_id: str, amount: int, currency:
     ).one_or_none()
     if payment is None:
         return None
-    enrollment = session.get(Enrollment, payment.enrollment_id)
-    assert enrollment is not None
+    if payment.purpose == "subscription":
+        return payment  # recorded with its Stripe invoice (subscription billing), not here
+    enrollment = session.scalars(
+        select(Enrollment).where(Enrollment.account_id == payment.account_id)).one()
     # Lock order: cohort (inside change_enrollment), enrollment, then the payment row.
     lock_row(session, type(enrollment.cohort), enrollment.cohort_id)
     lock_row(session, Enrollment, enrollment.id)
@@ -150,10 +153,10 @@ def _succeed(session: Session, enrollment: Enrollment, payment: Payment,
     payment.succeeded_at = now
     label = "Deposit" if payment.purpose == "deposit" else "Payment"
     if payment.purpose == "deposit":
-        post(session, enrollment, kind="fee", cents=payment.amount_cents, now=now,
+        post(session, enrollment.account, kind="fee", cents=payment.amount_cents, now=now,
              description=f"Deposit to hold your place ({enrollment.cohort.title})")
-    owed = balance(session, enrollment).cents
-    post(session, enrollment, kind="payment", cents=-payment.amount_cents, now=now,
+    owed = balance(session, enrollment.account).cents
+    post(session, enrollment.account, kind="payment", cents=-payment.amount_cents, now=now,
          description=f"{label} received ({payment.method.replace('_', ' ')})",
          payment_id=payment.id)
     if payment.purpose == "deposit" and enrollment.state not in EnrollmentMachine.sources(
@@ -171,7 +174,7 @@ def _succeed(session: Session, enrollment: Enrollment, payment: Payment,
     receipt = None
     if applied.cents:
         receipt = issue_document(
-            session, enrollment, kind="receipt", now=now, payment_id=payment.id,
+            session, enrollment.account, kind="receipt", now=now, payment_id=payment.id,
             lines=[(f"{label} — {enrollment.cohort.program.title}", applied)],
             note=(f"{payment.amount} received; {excess}, more than the balance owed, "
                   f"{'was refunded to the card' if payment.method == 'card' else 'is sent back'}."
@@ -184,7 +187,7 @@ def _succeed(session: Session, enrollment: Enrollment, payment: Payment,
                           judged_at=min(now, payment.created_at),
                           reason=f"deposit {payment.id}")
     elif (enrollment.state in EnrollmentMachine.sources("pay")
-          and balance(session, enrollment).cents <= 0):
+          and balance(session, enrollment.account).cents <= 0):
         change_enrollment(session, enrollment.id, "pay", actor="system:payments", now=now,
                           reason=f"payment {payment.id}")
     queue_mail(session, kind="payment_receipt" if receipt else "overpayment_returned",
@@ -192,7 +195,7 @@ def _succeed(session: Session, enrollment: Enrollment, payment: Payment,
                attachments=[receipt.id] if receipt else [],
                enrollment=enrollment, cohort=enrollment.cohort,
                person=enrollment.person, payment=payment, receipt=receipt, excess=excess,
-               balance=balance(session, enrollment), status_url=status_url(
+               balance=balance(session, enrollment.account), status_url=status_url(
                    enrollment.status_token),
                registration=registration_of(session, enrollment))
     session.flush()
@@ -201,7 +204,7 @@ def _succeed(session: Session, enrollment: Enrollment, payment: Payment,
 def _refund_late_deposit(session: Session, enrollment: Enrollment, payment: Payment,
                          gateway: StripeGateway | None, now: datetime) -> None:
     """A deposit that arrives when the place is gone: recorded, then refunded in full."""
-    post(session, enrollment, kind="credit", cents=-payment.amount_cents, now=now,
+    post(session, enrollment.account, kind="credit", cents=-payment.amount_cents, now=now,
          description="Deposit cancelled: the place was no longer held")
     refund_payment(session, payment, payment.amount_cents, reason="late_deposit",
                    gateway=gateway, now=now)
@@ -228,13 +231,14 @@ def record_offline_payment(session: Session, enrollment: Enrollment, *, amount: 
                              f"not {amount.currency}.")
     if amount.cents <= 0:
         raise PaymentRefused("Record an amount above zero.")
-    payment = Payment(enrollment_id=enrollment.id, purpose="balance", method="bank_transfer",
+    payment = Payment(account_id=enrollment.account_id, purpose="balance",
+                      method="bank_transfer",
                       status="pending", amount_cents=amount.cents, currency=amount.currency,
                       reference=reference, recorded_by=actor, created_at=now)
     session.add(payment)
     session.flush()
     _succeed(session, enrollment, payment, None, now)
-    if balance(session, enrollment).cents <= 0:
+    if balance(session, enrollment.account).cents <= 0:
         _cancel_open_card_payments(session, enrollment, gateway)
     return payment
 
@@ -243,7 +247,7 @@ def _cancel_open_card_payments(session: Session, enrollment: Enrollment,
                                gateway: StripeGateway | None) -> None:
     """Nothing is owed: a card payment started for the balance can no longer be made."""
     for pending in session.scalars(select(Payment).where(
-            Payment.enrollment_id == enrollment.id, Payment.purpose == "balance",
+            Payment.account_id == enrollment.account_id, Payment.purpose == "balance",
             Payment.method == "card", Payment.status == "pending")):
         pending.status = "canceled"
         if gateway is not None and pending.stripe_payment_intent_id:

@@ -59,18 +59,19 @@ def issue_rebate(session: Session, enrollment_id: int, *, gateway: StripeGateway
     amount = rebate_amount(enrollment.cohort)
     if amount.cents <= 0:
         return False
-    owed = balance(session, enrollment)
-    note = issue_document(session, enrollment, kind="credit_note", now=now, reason="rebate",
+    owed = balance(session, enrollment.account)
+    note = issue_document(session, enrollment.account, kind="credit_note", now=now, reason="rebate",
                           lines=[("Exchange-rate rebate on the registration fee", amount)],
                           note=(enrollment.cohort.rebate_rule or {}).get("note", ""))
-    post(session, enrollment, kind="credit", cents=-amount.cents, now=now, document_id=note.id,
+    post(session, enrollment.account, kind="credit", cents=-amount.cents, now=now,
+         document_id=note.id,
          description=f"Rebate, credit note {note.display_number}")
     # Whatever the rebate exceeds the balance by goes back to the card, up to what was paid;
     # any rest stays as credit on the account, set against the next invoice.
-    refundable = sum(p.refundable_cents for p in succeeded_payments(session, enrollment))
+    refundable = sum(p.refundable_cents for p in succeeded_payments(session, enrollment.account))
     to_refund = min(max(amount.cents - max(owed.cents, 0), 0), refundable)
     if to_refund:
-        for refund in execute_plan(session, plan_refund(session, enrollment, to_refund),
+        for refund in execute_plan(session, plan_refund(session, enrollment.account, to_refund),
                                    reason="rebate", gateway=gateway, now=now):
             refund.document_id = note.id
     registration.rebate_issued_at = now
@@ -78,7 +79,8 @@ def issue_rebate(session: Session, enrollment_id: int, *, gateway: StripeGateway
                enrollment_id=enrollment.id, attachments=[note.id],
                enrollment=enrollment, cohort=enrollment.cohort,
                person=enrollment.person, amount=amount, credit_note=note,
-               refunded=Money(to_refund, amount.currency), balance=balance(session, enrollment),
+               refunded=Money(to_refund, amount.currency), balance=balance(session,
+                                                                           enrollment.account),
                status_url=status_url(enrollment.status_token))
     session.flush()
     return True

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from cohort.models import Enrollment, Payment, Refund
+from cohort.models import BillingAccount, Payment, Refund
 from cohort.money import Money
 from cohort.payments.gateway import PaymentProviderError, StripeGateway
 from cohort.services import ServiceError
@@ -31,30 +31,30 @@ class RefundPlan:
         return sum(cents for _, cents in self.parts)
 
 
-def succeeded_payments(session: Session, enrollment: Enrollment) -> list[Payment]:
+def succeeded_payments(session: Session, account: BillingAccount) -> list[Payment]:
     """Payments received, card payments first (refunded automatically), newest first."""
     payments = session.scalars(
-        select(Payment).where(Payment.enrollment_id == enrollment.id,
+        select(Payment).where(Payment.account_id == account.id,
                               Payment.status == "succeeded")
     ).all()
     return sorted(payments, key=lambda p: (p.method != "card", -p.id))
 
 
-def plan_refund(session: Session, enrollment: Enrollment, cents: int) -> RefundPlan:
+def plan_refund(session: Session, account: BillingAccount, cents: int) -> RefundPlan:
     """Split `cents` over the payments, never more than each can still give back."""
     if cents < 0:
         raise RefundRefused("A refund cannot be negative.")
     remaining = cents
     parts = []
-    for payment in succeeded_payments(session, enrollment):
+    for payment in succeeded_payments(session, account):
         take = min(remaining, payment.refundable_cents)
         if take > 0:
             parts.append((payment, take))
             remaining -= take
     if remaining > 0:
-        refundable = Money(cents - remaining, enrollment.cohort.currency)
+        refundable = Money(cents - remaining, account.currency)
         raise RefundRefused(f"Only {refundable} can be refunded; "
-                            f"{Money(cents, enrollment.cohort.currency)} was asked for.")
+                            f"{Money(cents, account.currency)} was asked for.")
     return RefundPlan(tuple(parts))
 
 
@@ -73,7 +73,7 @@ def refund_payment(session: Session, payment: Payment, cents: int, *, reason: st
     if not 0 < cents <= payment.refundable_cents:
         raise RefundRefused(f"At most {Money(payment.refundable_cents, payment.currency)} "
                             f"can be refunded from payment {payment.id}.")
-    refund = Refund(enrollment_id=payment.enrollment_id, amount_cents=cents,
+    refund = Refund(account_id=payment.account_id, amount_cents=cents,
                     currency=payment.currency, reason=reason, created_at=now,
                     status="pending" if payment.method == "card" else "manual")
     payment.refunds.append(refund)  # keeps `refundable_cents` true within the transaction
@@ -88,11 +88,9 @@ def refund_payment(session: Session, payment: Payment, cents: int, *, reason: st
         refund.stripe_refund_id = refund_id
         refund.status = "succeeded" if status == "succeeded" else "pending"
         refund.completed_at = now if refund.status == "succeeded" else None
-    enrollment = session.get(Enrollment, payment.enrollment_id)
-    assert enrollment is not None
     how = "to your card" if payment.method == "card" else "by bank transfer (finance)"
     why = REASON_WORDS.get(reason, reason.replace("_", " "))
-    post(session, enrollment, kind="refund", cents=cents, now=now, refund_id=refund.id,
+    post(session, payment.account, kind="refund", cents=cents, now=now, refund_id=refund.id,
          payment_id=payment.id, description=f"Refund {how}: {why}")
     session.flush()
     return refund

@@ -110,12 +110,14 @@ class Account:
 def account(session: Session, enrollment: Enrollment) -> Account:
     """Statement, balance, documents, registration and any card payment under way."""
     documents = list(session.scalars(
-        select(Document).where(Document.enrollment_id == enrollment.id).order_by(Document.id)))
+        select(Document).where(Document.account_id == enrollment.account_id)
+        .order_by(Document.id)))
     pending = session.scalars(
-        select(Payment).where(Payment.enrollment_id == enrollment.id,
+        select(Payment).where(Payment.account_id == enrollment.account_id,
                               Payment.status == "pending", Payment.method == "card")
         .order_by(Payment.id.desc())).first()
-    money = Account(statement(session, enrollment), balance(session, enrollment), documents,
+    money = Account(statement(session, enrollment.account),
+                    balance(session, enrollment.account), documents,
                     registration_of(session, enrollment), pending)
     note = money.rebate_note
     if note is None:

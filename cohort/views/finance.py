@@ -28,9 +28,10 @@ from cohort.extensions import db
 from cohort.invoices.download import pdf_response
 from cohort.invoices.export import documents_csv, export_zip
 from cohort.invoices.pdf import PAPERS
-from cohort.models import Cohort, Document, Enrollment
+from cohort.models import BillingAccount, Cohort, Document, Enrollment
 from cohort.money import Money
 from cohort.payments.gateway import stripe_gateway
+from cohort.services.accounts import account_statement
 from cohort.services.finance import (
     KIND_LABELS,
     CreditRefused,
@@ -160,6 +161,19 @@ def _account_page(enrollment: Enrollment, *, payment_form: OfflinePaymentForm | 
                            else OfflinePaymentForm(prefix="pay"),
                            credit_form=credit_form if credit_form is not None
                            else CreditNoteForm(prefix="credit"))
+
+
+@bp.get("/accounts/<int:account_id>")
+@role_required("finance")
+def account_page(account_id: int) -> Response | str:
+    """Any billing account: an enrollment's goes to its page; a membership account's statement."""
+    found = db.session.get(BillingAccount, account_id)
+    if found is None:
+        abort(404, description="There is no such account.")
+    if found.enrollment is not None:
+        return redirect(url_for("finance.enrollment_account", enrollment_id=found.enrollment.id))
+    return render_template("finance/member_account.html",
+                           money=account_statement(db.session, found))
 
 
 @bp.get("/enrollments/<int:enrollment_id>")

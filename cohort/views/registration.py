@@ -116,7 +116,7 @@ def pay_with_card(token: str, payment_id: int) -> tuple[Response, int] | Respons
     """Stripe.js sends the card *token*; we attach it and confirm. JSON in, JSON out."""
     enrollment = enrollment_or_404(token)
     payment = db.session.get(Payment, payment_id)
-    if payment is None or payment.enrollment_id != enrollment.id or payment.method != "card":
+    if payment is None or payment.account_id != enrollment.account_id or payment.method != "card":
         abort(404)
     try:
         body = request_json(request, max_bytes=2048, max_depth=2)
@@ -149,7 +149,7 @@ def payment_done(token: str, payment_id: int) -> Response:
     """After Stripe.js: ask Stripe ourselves (never trust the browser); JSON with the state."""
     enrollment = enrollment_or_404(token)
     payment = db.session.get(Payment, payment_id)
-    if payment is None or payment.enrollment_id != enrollment.id:
+    if payment is None or payment.account_id != enrollment.account_id:
         abort(404)
     status = check_card_payment(db.session, payment, stripe_gateway(), now())
     db.session.commit()
@@ -163,7 +163,7 @@ def document(token: str, document_id: int) -> Response:
     """One of the applicant's own documents as a PDF (A4, or US Letter with ?paper=Letter)."""
     enrollment = enrollment_or_404(token)
     found = db.session.get(Document, document_id)
-    if found is None or found.enrollment_id != enrollment.id:
+    if found is None or found.account_id != enrollment.account_id:
         abort(404, description="There is no such document.")
     return pdf_response(found, request.args.get("paper", "A4"))
 
