@@ -27,6 +27,8 @@ from tests.dunning_helpers import (
     use_localstripe,
 )
 from tests.factories import set_clock, utc
+from tests.hub_helpers import open_hub
+from tests.membership_factories import make_community, make_member_person, make_membership
 from tests.payments_helpers import wait_until
 from tests.subscription_helpers import DECLINED, fail_renewal
 
@@ -203,3 +205,22 @@ def test_no_expiring_card_notice_earlier_than_fourteen_days_ahead(app, session, 
     set_clock(app, "2024-02-06T19:59:59Z")
     _tick(app)
     assert _mails(session, "dunning_card_expiring") == []
+
+
+def test_the_hub_tells_a_past_due_member_what_is_owed_until_when_and_links_to_pay(
+        app, client, session):
+    community = make_community(session)
+    person = make_member_person(session, "pia@example.org", "Pia Past")
+    membership = make_membership(session, community, "lounge", state="past_due", person=person,
+                                 grace_until=NOW + timedelta(days=7))
+    membership.state_changed_at = NOW
+    session.commit()
+
+    open_hub(client, session, "pia@example.org")
+    page = client.get("/hub/memberships").get_data(as_text=True)
+    assert "Your renewal of $20.00 USD is unpaid" in page
+    assert "Your groups stay open to you until" in page
+    card_page = client.get(CARD_LINK.search(page).group(1))
+    assert card_page.status_code == 200
+    assert "$20.00 USD</strong> is owed since" in card_page.get_data(as_text=True)
+    assert f"membership-{membership.id}" in page
