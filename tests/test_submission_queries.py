@@ -3,6 +3,7 @@ show in as few statements as possible (pinned, so that a lazy load creeping back
 
 from __future__ import annotations
 
+import pytest
 from flask import g
 from sqlalchemy import event, func, select
 
@@ -99,3 +100,45 @@ def test_twelve_simultaneous_applications_from_one_new_address_make_one(app, ses
     # on those notices is checked before inserting, so simultaneous ones may each send one).
     assert kinds.count("application_received") == 1
     assert set(kinds) == {"application_received", "application_repeated"}
+
+
+def _transaction_states(session, send) -> tuple[list[tuple[str, bool]], object]:
+    """(statement, whether it ran inside a transaction) for each statement one request sends."""
+    session.remove()
+    g.pop("_login_user", None)
+    seen: list[tuple[str, bool]] = []
+
+    def note(conn, cursor, statement, parameters, context, executemany):
+        seen.append((statement.split()[0], not conn.connection.dbapi_connection.autocommit))
+
+    event.listen(db.engine, "before_cursor_execute", note)
+    try:
+        response = send()
+    finally:
+        event.remove(db.engine, "before_cursor_execute", note)
+    return seen, response
+
+
+@pytest.mark.postgres_only
+def test_public_pages_read_without_a_transaction_and_an_application_writes_in_one(client,
+                                                                                  session):
+    cohort = make_cohort(session)
+    session.commit()
+    url = f"/cohorts/{cohort.slug}/apply"
+
+    for page in (f"/cohorts/{cohort.slug}", url):
+        statements, response = _transaction_states(session, lambda page=page: client.get(page))
+        assert response.status_code == 200
+        # No BEGIN, no ROLLBACK: each read stands alone, as it would under READ COMMITTED.
+        assert statements and not any(inside for _, inside in statements), statements
+
+    data = {**form_data(), "csrf_token": csrf_token(client, url)}
+    statements, response = _transaction_states(session, lambda: client.post(url, data=data))
+    assert response.status_code == 302
+    # Everything an application writes is one transaction: all of it or nothing.
+    assert [s for s, _ in statements].count("INSERT") == 5
+    assert all(inside for _, inside in statements), statements
+
+    # The connection goes back to the pool as it came: the next transaction is a transaction.
+    with db.engine.connect() as conn:
+        assert not conn.connection.dbapi_connection.autocommit

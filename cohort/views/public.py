@@ -19,6 +19,7 @@ from flask import (
 
 from cohort.calendar_ics import cohort_calendar
 from cohort.clock import now
+from cohort.database import reads_without_transaction
 from cohort.extensions import db
 from cohort.models import Cohort
 from cohort.schedule import region_block, viewer_schedule
@@ -47,6 +48,7 @@ def _cohort_or_404(slug: str, *, with_meetings: bool = False) -> Cohort:
 
 
 @bp.get("/")
+@reads_without_transaction
 def index() -> str:
     """Every cohort, those open for applications first."""
     moment = now()
@@ -57,6 +59,7 @@ def index() -> str:
 
 
 @bp.get("/cohorts/<slug>")
+@reads_without_transaction
 def cohort_page(slug: str) -> Response:
     """Everything an applicant needs to decide: times in the cohort's regions and their own zone."""
     cohort = _cohort_or_404(slug, with_meetings=True)
@@ -76,6 +79,7 @@ def cohort_page(slug: str) -> Response:
 
 
 @bp.get("/cohorts/<slug>/calendar.ics")
+@reads_without_transaction
 def cohort_calendar_file(slug: str) -> Response:
     """The meetings as an iCalendar file."""
     cohort = _cohort_or_404(slug, with_meetings=True)
@@ -89,6 +93,7 @@ def cohort_calendar_file(slug: str) -> Response:
 
 
 @bp.route("/cohorts/<slug>/apply", methods=["GET", "POST"])
+@reads_without_transaction
 def apply(slug: str) -> Response | tuple[str, int] | str:
     """The application form; closed after the application deadline."""
     cohort = _cohort_or_404(slug)
@@ -133,6 +138,7 @@ def apply_form_again(slug: str) -> tuple[str, int]:
 
 
 @bp.get("/cohorts/<slug>/applied")
+@reads_without_transaction
 def applied(slug: str) -> str:
     """The confirmation after a successful application."""
     cohort = _cohort_or_404(slug)

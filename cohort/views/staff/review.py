@@ -7,6 +7,7 @@ from flask_login import current_user
 
 from cohort.auth.roles import role_required
 from cohort.clock import now
+from cohort.database import reads_without_transaction
 from cohort.extensions import db
 from cohort.schedule import format_instant
 from cohort.services.applicant_export import applicants_csv
@@ -52,6 +53,7 @@ def _queue_filter() -> QueueFilter:
 
 
 @bp.get("/cohorts/<slug>/applications")
+@reads_without_transaction
 @role_required(*FACILITATION)
 def queue(slug: str) -> str:
     """Applications of a cohort: counts, filters, search, sort, who reviewed what."""
