@@ -14,6 +14,7 @@ from cohort.money import Money
 from cohort.schedule import duration_words, format_deadline, format_instant, local, long_date
 from cohort.services.as_of import ShownState, shown_cohort_state, shown_enrollment_state
 from cohort.services.hub import hub_url
+from cohort.services.review_queue import QueueRow
 from workflows import CohortMachine, EnrollmentMachine
 
 
@@ -48,7 +49,7 @@ ENROLLMENT_STATE_LABELS = EnrollmentMachine.labels()
 COHORT_STATE_LABELS = CohortMachine.labels()
 
 
-def _enrollment_now(enrollment: Enrollment) -> ShownState:
+def _enrollment_now(enrollment: Enrollment | QueueRow) -> ShownState:
     """The state to show for an enrollment now, worked out once per cohort and state a request.
 
     It depends only on the recorded state and the cohort's instants, so a page of 100 rows of

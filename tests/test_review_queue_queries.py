@@ -160,3 +160,29 @@ def test_the_dashboard_counts_the_cohorts_states_once(app, client, session):
     counts = [s for s in statements if "count(*)" in s and "GROUP BY enrollments.state" in s]
     assert len(counts) == 1, "\n".join(map(_summary, statements))
     assert "Applications:</strong> 20" in page
+
+
+def test_the_queue_page_builds_no_object_per_application(app, client, session):
+    cohort = make_cohort(session)
+    reviewer = make_staff(session, role="facilitator", email="reviewer@example.org",
+                          name="Rita Reviewer")
+    session.commit()
+    sign_in(client, "reviewer@example.org")
+    _add_applications(session, cohort.id, reviewer.id, 30)
+    loaded: list[str] = []
+
+    def note(target, context) -> None:
+        loaded.append(type(target).__name__)
+
+    for model in (Enrollment, Person, ApplicationAnswers, Review):
+        event.listen(model, "load", note)
+    try:
+        _, page = _statements_of_one_load(session, client,
+                                          f"/staff/cohorts/{cohort.slug}/applications")
+    finally:
+        for model in (Enrollment, Person, ApplicationAnswers, Review):
+            event.remove(model, "load", note)
+    # The rows are read as plain values, each application with its reviewer's verdict.
+    assert len(re.findall(r'name="enrollment_ids" value="\d+"', page)) == 30
+    assert page.count("Rita Reviewer: ") == 30
+    assert loaded == []

@@ -7,6 +7,7 @@ from datetime import datetime
 
 from cohort.models import Cohort, Enrollment
 from cohort.schedule import format_deadline
+from cohort.services.review_queue import QueueRow
 from workflows import CohortMachine, EnrollmentMachine
 from workflows.as_of import AsOf, cohort_state_at, enrollment_state_at
 
@@ -46,7 +47,7 @@ def shown_cohort_state(cohort: Cohort, now: datetime) -> ShownState:
                       _note(as_of, cohort.time_zone), as_of.pending)
 
 
-def shown_enrollment_state(enrollment: Enrollment, now: datetime) -> ShownState:
+def shown_enrollment_state(enrollment: Enrollment | QueueRow, now: datetime) -> ShownState:
     """E.g. 'Place lapsing' (registration deadline passed …) though tick has not run."""
     as_of = enrollment_state_at(enrollment, now)
     label = (PENDING_LABELS.get(as_of.state) if as_of.pending else None) \
