@@ -9,7 +9,7 @@ from sqlalchemy import event, func, select
 
 from cohort.extensions import db
 from cohort.models import Enrollment, OutboxMessage
-from tests.factories import csrf_token, form_data, make_cohort
+from tests.factories import csrf_token, form_data, make_cohort, make_enrollment
 
 
 def _statements(session, send) -> tuple[list[str], object]:
@@ -58,12 +58,19 @@ def test_an_application_takes_seven_statements_and_its_form_one(client, session)
 
 def test_the_cohort_page_loads_in_two_statements(client, session):
     cohort = make_cohort(session)
+    for state in ("submitted", "waitlisted", "declined", "accepted", "registered", "paid",
+                  "cancelled", "withdrawn"):
+        make_enrollment(session, cohort, state=state)
     session.commit()
     slug = cohort.slug
     statements, response = _statements(session, lambda: client.get(f"/cohorts/{slug}"))
     assert response.status_code == 200
-    # Cohort + program + facilitators + meetings; the seats taken.
+    # Cohort + program + facilitators + meetings; the seats taken, counted among the states
+    # that hold one (not every application of the cohort counted by state).
     assert len(statements) == 2, "\n".join(statements)
+    assert statements[1].startswith("SELECT count(*)") and "GROUP BY" not in statements[1]
+    # 9 seats; accepted, registered and paid hold one each.
+    assert '<span class="seats-left">6</span> of 9 left' in response.get_data(as_text=True)
 
 
 def test_twelve_simultaneous_applications_from_one_new_address_make_one(app, session):

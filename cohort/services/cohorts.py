@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 
 from cohort.models import Cohort, Program
 from cohort.services.applications import applications_open
-from cohort.services.facts import count_by_state, seats_held
+from cohort.services.facts import count_holding_seats
 from workflows import CohortMachine
 
 
@@ -53,7 +53,7 @@ def cohort_by_slug(session: Session, slug: str, *, with_meetings: bool = False) 
 
 def seat_count(session: Session, cohort: Cohort) -> SeatCount:
     """Capacity and seats held now."""
-    return SeatCount(cohort.capacity, seats_held(count_by_state(session, cohort.id)))
+    return SeatCount(cohort.capacity, count_holding_seats(session, cohort.id))
 
 
 def meeting_spans(cohort: Cohort) -> list[tuple[datetime, datetime]]:
