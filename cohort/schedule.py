@@ -132,6 +132,7 @@ def duration_words(minutes: int) -> str:
     return f"{hours} h {rest} min" if hours else f"{rest} minutes"
 
 
+@lru_cache(maxsize=4096)  # formatting a date is dear; a page shows the same ones
 def long_date(d: date) -> str:
     """'Tuesday, January 23, 2024'."""
     return f"{d:%A}, {d:%B} {d.day}, {d.year}"

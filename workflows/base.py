@@ -8,6 +8,7 @@ allowed (for a dashboard or a preview) never changes anything.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar
@@ -114,6 +115,7 @@ class LifecycleMachine(StateMachine):
         return {t for s in cls.states for t in getattr(s, "traits", ())}  # type: ignore[attr-defined]
 
     @classmethod
+    @functools.cache  # a machine's states never change: asked once per process
     def states_that(cls, trait: str) -> tuple[str, ...]:
         """The states with `trait` (e.g. 'holds_seat'), in definition order."""
         if trait not in cls.traits():
@@ -122,17 +124,20 @@ class LifecycleMachine(StateMachine):
                      if trait in getattr(s, "traits", ()))
 
     @classmethod
+    @functools.cache  # a machine's states never change: asked once per process
     def final_state_ids(cls) -> tuple[str, ...]:
         """The states nothing leaves."""
         return tuple(s.id for s in cls.final_states)  # type: ignore[attr-defined]
 
     @classmethod
+    @functools.cache  # a machine's states never change: asked once per process
     def sources(cls, event: str) -> tuple[str, ...]:
         """The states `event` has a transition from (guards apart), in definition order."""
         return tuple(s.id for s in cls.states  # type: ignore[attr-defined]
                      if any(t.match(event) for t in s.transitions))
 
     @classmethod
+    @functools.cache  # a machine's states never change: asked once per process
     def target(cls, event: str) -> str:
         """The one state `event` leads to (e.g. 'lapse' -> 'lapsed')."""
         targets = {t.target.id for s in cls.states  # type: ignore[attr-defined]
