@@ -9,8 +9,10 @@ the application's log go to standard output and error, each line with the reques
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
+from typing import Any
 
 from cohort.request_ids import LOG_FORMAT, install_log_record_factory
 
@@ -53,3 +55,11 @@ logconfig_dict = {  # replaces gunicorn's own logging set-up (it needs both of i
         "fontTools": {"level": "WARNING"},
     },
 }
+
+
+def post_worker_init(worker: Any) -> None:
+    """Once a process has loaded the application, what it loaded (modules, routes, compiled
+    templates, mappers: some 180,000 objects that live as long as the process) is moved out of the
+    garbage collector's sight, so that its full collections, which come now and then in the
+    middle of a request, no longer walk them all (over 100 ms each on a busy machine)."""
+    gc.freeze()

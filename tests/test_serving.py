@@ -134,3 +134,17 @@ def test_gunicorn_serves_with_the_repositorys_config_and_logs_request_ids(
     assert len(access) >= 2 and all("request_id=probe-1" in line for line in access)
     assert '"GET /healthz HTTP/1.1" 200' in out
     assert "Booting worker" in err and "Shutting down: Master" in err
+
+
+def test_a_web_process_hides_what_it_loaded_from_the_garbage_collector():
+    import gc
+    import runpy
+
+    settings = runpy.run_path(str(PROJECT_ROOT / "gunicorn.conf.py"))
+    create_app()  # what a gunicorn process loads before serving
+    try:
+        settings["post_worker_init"](None)
+        # Everything loaded so far lives as long as the process: full collections skip it.
+        assert gc.get_freeze_count() > 50_000
+    finally:
+        gc.unfreeze()
