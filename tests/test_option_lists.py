@@ -86,3 +86,56 @@ def test_unusual_lists_still_render_as_wtforms_does(app, pairs):
         for value in ("a", "x", None):
             form.tz.data = value
             assert str(form.tz()) == _old_rendering(form.tz)
+
+
+def _radio_forms():
+    from forms.console import ReviewForm
+
+    return [ApplicationForm(meta={"csrf": False}), ReviewForm(meta={"csrf": False})]
+
+
+def test_radio_buttons_render_byte_for_byte_as_wtforms_draws_them(app):
+    from wtforms import RadioField
+
+    from forms.option_lists import radio_options
+
+    with app.test_request_context("/"):
+        checked = 0
+        for form in _radio_forms():
+            radios = [f for f in form if isinstance(f, RadioField)]
+            assert radios, f"{type(form).__name__} has no radio field"
+            for field in radios:
+                values = [None, "", "nothing-listed", "<b>", *(c.value for c in field.choices)]
+                for value in values:
+                    field.data = value
+                    drawn = [f"{option()} {option.label()}" for option in field]
+                    assert list(map(str, radio_options(field))) == drawn
+                    assert list(map(str, radio_options(field))) == drawn  # kept, and still so
+                    assert sum('checked' in html for html in drawn) == (value in values[4:])
+                    checked += 1
+        assert checked >= 30
+
+
+def test_the_application_form_page_is_unchanged_by_drawn_radios(app, client, session):
+    from forms import option_lists
+    from tests.factories import make_cohort
+
+    cohort = make_cohort(session)
+    session.commit()
+    url = f"/cohorts/{cohort.slug}/apply"
+    invalid = {"role": "other", "sector": "not_for_profit", "prerequisite": "equivalent"}
+    pages = []
+    for draw in (option_lists._drawn, option_lists.radio_options):
+        app.jinja_env.globals["radio_options"] = draw
+        app.jinja_env.cache.clear()
+        page = client.get(url).get_data(as_text=True)
+        refused = client.post(url, data=invalid).get_data(as_text=True)
+        pages.append([_without_tokens(page), _without_tokens(refused)])
+    assert '<input checked id="sector-1" name="sector" required type="radio"' in pages[1][1]
+    assert pages[0] == pages[1]
+
+
+def _without_tokens(html: str) -> str:
+    import re
+
+    return re.sub(r'name="csrf_token" type="hidden" value="[^"]+"', "TOKEN", html)
