@@ -206,7 +206,17 @@ def _heading(name: str, dates: Sequence[date]) -> str:
 
 
 def region_block(region: Region, meetings: Sequence[tuple[datetime, datetime]]) -> ScheduleBlock:
-    """Group meetings by their local times across the region's zones, as the seed does."""
+    """Group meetings by their local times across the region's zones, as the seed does.
+
+    Worked out once per process for each region and set of meetings (every public page load
+    asked again); the block returned is shared: read it, never change it.
+    """
+    return _region_block(region, tuple(meetings))
+
+
+@lru_cache(maxsize=256)
+def _region_block(region: Region, meetings: tuple[tuple[datetime, datetime], ...]
+                  ) -> ScheduleBlock:
     groups: dict[tuple[tuple[time, time], ...], list[tuple[datetime, datetime]]] = {}
     for start, end in meetings:
         key = tuple(
@@ -245,11 +255,19 @@ class LocalMeeting:
     ends_at: datetime
 
 
-def viewer_schedule(meetings: Sequence[tuple[datetime, datetime]], zone: str) -> list[LocalMeeting]:
-    """Every meeting in the viewer's own zone, with date, range and abbreviation."""
+def viewer_schedule(meetings: Sequence[tuple[datetime, datetime]], zone: str
+                    ) -> tuple[LocalMeeting, ...]:
+    """Every meeting in the viewer's own zone, with date, range and abbreviation (worked out once
+    per process for each set of meetings and zone)."""
+    return _viewer_schedule(tuple(meetings), zone)
+
+
+@lru_cache(maxsize=1024)
+def _viewer_schedule(meetings: tuple[tuple[datetime, datetime], ...], zone: str
+                     ) -> tuple[LocalMeeting, ...]:
     rows = []
     for number, (start, end) in enumerate(meetings, start=1):
         s, e = local(start, zone), local(end, zone)
         rows.append(LocalMeeting(number, long_date(s.date()), f"{time_range(s, e)} {s.tzname()}",
                                  start, end))
-    return rows
+    return tuple(rows)
