@@ -11,10 +11,12 @@ the kept spelling case-folded (then NFKC again, as case folding may leave other 
 from __future__ import annotations
 
 import unicodedata
+from functools import lru_cache
 
 from email_validator import EmailNotValidError, validate_email
 
 
+@lru_cache(maxsize=1024)  # an application asks three times (form check, spelling, key)
 def mailing_address(typed: str) -> str:
     """The spelling of `typed` to store and to send mail to (ASCII whenever one exists)."""
     text = unicodedata.normalize("NFKC", typed).strip()

@@ -149,3 +149,27 @@ def test_public_pages_read_without_a_transaction_and_an_application_writes_in_on
     # The connection goes back to the pool as it came: the next transaction is a transaction.
     with db.engine.connect() as conn:
         assert not conn.connection.dbapi_connection.autocommit
+
+
+def test_an_application_validates_each_spelling_of_its_address_once(client, session, monkeypatch):
+    from cohort import addresses
+
+    cohort = make_cohort(session)
+    session.commit()
+    url = f"/cohorts/{cohort.slug}/apply"
+    checked: list[str] = []
+    real = addresses.validate_email
+
+    def counting(text: str, **options: object) -> object:
+        checked.append(text)
+        return real(text, **options)
+
+    monkeypatch.setattr(addresses, "validate_email", counting)
+    addresses.mailing_address.cache_clear()
+    typed = "Ada.Lovelace@EXAMPLE.org"
+    data = {**form_data(email=typed), "csrf_token": csrf_token(client, url)}
+    assert client.post(url, data=data).status_code == 302
+    # Each spelling is validated once, however many times the form, the spelling kept and the
+    # key ask (four validations before): the typed one, then the kept one (for its key).
+    assert checked == [typed, "Ada.Lovelace@example.org"]
+    assert session.scalar(select(OutboxMessage.to_address)) == "Ada.Lovelace@example.org"
