@@ -302,3 +302,16 @@ def test_a_sign_up_unpaid_for_a_day_is_given_up_and_its_subscription_deleted(
 
     assert membership_of(session, "mia@example.org").state == "ended"
     assert subscription_gateway().read_subscription(sub_id).status == "canceled"
+
+
+def test_a_subscription_ended_at_stripe_keeps_the_paid_period_then_ends(
+        app, client, session, stripe_live, localstripe):
+    _, membership = _subscribed(session, client, localstripe)
+    end, membership_id = membership.paid_through, membership.id
+
+    localstripe.client().v1.subscriptions.cancel(membership.stripe_subscription_id)
+
+    wait_until(session, lambda: membership_of(session, "mia@example.org").state == "cancelling")
+    assert _tick(app, end - timedelta(seconds=1)).ended == []
+    assert _tick(app, end).ended == [membership_id]
+    assert membership_of(session, "mia@example.org").state == "ended"
