@@ -30,6 +30,7 @@ from cohort.views import (
     dev,
     errors,
     finance,
+    finance_dunning,
     health,
     hub,
     public,
@@ -86,6 +87,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(subscribe.bp)
     app.register_blueprint(hub.bp)
     app.register_blueprint(card.bp)
+    app.register_blueprint(finance_dunning.bp)
     errors.init_app(app)
     cli.init_app(app)
     users_cli.init_app(app)
