@@ -5,11 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session, joinedload
 
-from cohort.models import Membership, Person, Plan, PlanPrice
+from cohort.models import BillingAccount, Document, Membership, Person, Plan, PlanPrice
 from cohort.money import Money
+from cohort.services import ServiceError
 from cohort.services.card_update import card_token
 from cohort.services.facts import membership_facts
 from cohort.services.hub_memberships import current_price, followers, kept_plan
@@ -62,6 +63,7 @@ class HubPage:
 
     person: Person
     rows: list[HubRow]
+    documents: list[Document]  # invoices, receipts and credit notes of their memberships
 
 
 def _next_charge(membership: Membership) -> Charge | None:
@@ -138,4 +140,36 @@ def hub_page(session: Session, person_id: int, now: datetime) -> HubPage | None:
         .options(joinedload(Membership.community), joinedload(Membership.plan),
                  joinedload(Membership.price), joinedload(Membership.next_price))
         .order_by(Membership.community_id, Membership.created_at.desc(), Membership.id.desc()))
-    return HubPage(person=person, rows=[hub_row(session, m, now) for m in memberships])
+    return HubPage(person=person, rows=[hub_row(session, m, now) for m in memberships],
+                   documents=member_documents(session, person_id))
+
+
+class DocumentNotFound(ServiceError):
+    """No document of the hub's person has this id."""
+
+    status_code = 404
+
+
+def _members_documents(person_id: int) -> Select[tuple[Document]]:
+    """Documents of the person's membership accounts (not their enrollments': those have their
+    own status link)."""
+    return (select(Document).join(BillingAccount, Document.account_id == BillingAccount.id)
+            .where(BillingAccount.person_id == person_id, BillingAccount.owner == "membership"))
+
+
+def member_documents(session: Session, person_id: int) -> list[Document]:
+    """The person's membership documents, newest first."""
+    return list(session.scalars(
+        _members_documents(person_id)
+        .options(joinedload(Document.account).joinedload(BillingAccount.community))
+        .order_by(Document.issued_at.desc(), Document.id.desc())))
+
+
+def member_document(session: Session, person_id: int, document_id: int) -> Document:
+    """One of the person's membership documents; another's is as unknown as a missing one."""
+    found = session.scalars(
+        _members_documents(person_id).where(Document.id == document_id)).one_or_none()
+    if found is None:
+        raise DocumentNotFound("There is no such document among yours. Open the hub from your "
+                               "e-mail again to see your invoices and receipts.")
+    return found

@@ -11,6 +11,7 @@ from flask import (
     flash,
     redirect,
     render_template,
+    request,
     session,
     url_for,
 )
@@ -18,6 +19,7 @@ from flask.typing import ResponseReturnValue
 
 from cohort.clock import now
 from cohort.extensions import db
+from cohort.invoices.download import pdf_response
 from cohort.services import hub_memberships
 from cohort.services.hub import (
     HubLinkSpent,
@@ -27,7 +29,7 @@ from cohort.services.hub import (
     open_hub_link,
     request_hub_link,
 )
-from cohort.services.hub_page import hub_page
+from cohort.services.hub_page import hub_page, member_document
 from cohort.views.private_link import keep_private
 from forms.hub import HubButtonForm, HubLinkForm, SwitchIntervalForm
 
@@ -105,6 +107,13 @@ def home() -> ResponseReturnValue:
     if page is None:
         abort(404, description="There is nobody to show here any more.")
     return render_template("hub/home.html", page=page)
+
+
+@bp.get("/documents/<int:document_id>")
+def document(document_id: int) -> Response:
+    """One of the member's invoices, receipts or credit notes as a PDF (?paper=Letter)."""
+    found = member_document(db.session, _person_id(), document_id)
+    return pdf_response(found, request.args.get("paper", "A4"))
 
 
 @bp.post("/memberships/<int:membership_id>/cancel")
