@@ -8,6 +8,8 @@ import subprocess
 from pathlib import Path
 
 from cohort.extensions import db
+from cohort.invoices.issuing import issue_document
+from cohort.money import Money
 from tests.conftest import _build_app
 from tests.factories import set_clock, utc
 from tests.hub_helpers import ask_for_link, button, hub_mail, link_path, open_link
@@ -39,6 +41,8 @@ def _hub_pages(app, client, session) -> dict[str, object]:
                     grace_until=utc("2026-01-20T00:00:00Z"),
                     stripe_subscription_id="sub_pages_past_due", **zone)
     make_membership(session, third, "lobby", **zone)
+    issue_document(session, pro.account, kind="invoice", now=utc("2026-01-01T00:00:00Z"),
+                   lines=[("PRO Lounge, January 2026", Money(5_000, "USD"))])
     fourth = make_community(session, name="Fourth Community")
     make_membership(session, fourth, "lounge", state="ended", **zone)
     session.commit()
@@ -62,7 +66,7 @@ def test_hub_pages_carry_unique_ids_and_nothing_the_policy_refuses(app, client, 
     home = pages["home with a kept plan"].get_data(as_text=True)
     for words in ("Payment failed, in grace period", "Access until", "Ended", "Free",
                   "Starts when the current plan ends", "Undo the switch", "Undo the cancellation",
-                  "continues from", "Pay what is overdue with another card"):
+                  "continues from", "Pay what is overdue with another card", "INV-2026-"):
         assert words in home, words
     for name, response in pages.items():
         assert csp_problems(response) == [], name
