@@ -30,7 +30,13 @@ from tests.factories import set_clock, utc
 from tests.hub_helpers import open_hub
 from tests.membership_factories import make_community, make_member_person, make_membership
 from tests.payments_helpers import wait_until
-from tests.subscription_helpers import DECLINED, fail_renewal
+from tests.subscription_helpers import (
+    DECLINED,
+    THREE_D_SECURE,
+    authenticate,
+    fail_renewal,
+    payment_method,
+)
 
 NOW = utc("2024-01-10T20:00:00Z")  # the app fixture's clock
 
@@ -224,3 +230,52 @@ def test_the_hub_tells_a_past_due_member_what_is_owed_until_when_and_links_to_pa
     assert card_page.status_code == 200
     assert "$20.00 USD</strong> is owed since" in card_page.get_data(as_text=True)
     assert f"membership-{membership.id}" in page
+
+
+def test_a_new_card_that_needs_3d_secure_pays_the_renewal_after_the_member_confirms(
+        app, session, localstripe, fresh_globals):
+    stripe_client = use_localstripe(app, localstripe)
+    member = subscribed_member(session, stripe_client, paid_through=NOW)
+    invoice_id = fail_renewal(stripe_client, localstripe, member.subscription_id, card=DECLINED)
+    stand_in_for_failed_webhook(session, stripe_client, invoice_id, NOW)
+    path = CARD_LINK.search(_mails(session, "membership_payment_failed")[0].body_text).group(1)
+    browser = app.test_client()
+    csrf = page_csrf(browser, path)
+
+    started = browser.post(f"{path}/setup", json={}, headers={"X-CSRFToken": csrf}).get_json()
+    setup_id = started["client_secret"].split("_secret_")[0]
+    method = payment_method(stripe_client, THREE_D_SECURE)
+    asked = stripe_client.v1.setup_intents.confirm(setup_id, params={"payment_method": method})
+    assert asked.status == "requires_action"  # 3-D Secure on saving the card
+    assert stripe_client.v1.setup_intents.confirm(setup_id).status == "succeeded"
+    session.rollback()
+
+    saved = browser.post(f"{path}/save", json={"setup_intent": setup_id},
+                         headers={"X-CSRFToken": csrf}).get_json()
+    assert saved["status"] == "authenticate" and saved["client_secret"]
+    session.rollback()
+    assert session.get(Membership, member.membership_id).state == "past_due"
+    intent_id = saved["client_secret"].split("_secret_")[0]
+    authenticate(localstripe, intent_id, saved["client_secret"])  # confirmCardPayment
+    checked = browser.post(f"{path}/check", json={}, headers={"X-CSRFToken": csrf})
+
+    assert checked.get_json()["status"] == "paid"
+    session.rollback()
+    assert session.get(Membership, member.membership_id).state == "active"
+    outcomes = session.scalars(select(PaymentAttempt.outcome).order_by(PaymentAttempt.id)).all()
+    assert outcomes == ["failed", "authenticating", "paid"]
+    assert stripe_client.v1.invoices.retrieve(invoice_id).status == "paid"
+
+
+def test_an_altered_or_expired_card_link_opens_nothing(app, client, session, localstripe):
+    stripe_client = use_localstripe(app, localstripe)
+    member = subscribed_member(session, stripe_client, paid_through=NOW)
+    invoice_id = fail_renewal(stripe_client, localstripe, member.subscription_id, card=DECLINED)
+    stand_in_for_failed_webhook(session, stripe_client, invoice_id, NOW)
+    path = CARD_LINK.search(_mails(session, "membership_payment_failed")[0].body_text).group(1)
+
+    assert client.get(path[:-2] + ("AA" if not path.endswith("AA") else "BB")).status_code == 404
+    set_clock(app, "2024-02-09T20:00:00Z")  # 30 days after the e-mail
+    expired = client.get(path)
+    assert expired.status_code == 404
+    assert "has expired" in expired.get_data(as_text=True)

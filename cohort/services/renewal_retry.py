@@ -83,7 +83,10 @@ def retry_payment(session: Session, membership_id: int, *, actor: str, now: date
         raise NoOpenInvoice("No unpaid renewal invoice was found for this membership.")
     gateway = subscription_gateway()
     before = gateway.retrieve_invoice(invoice_id)
-    if before.paid:  # paid meanwhile (Stripe's own retry): record it, charge nothing
+    if before.paid:  # paid meanwhile (3-D Secure completed, Stripe's own retry): charge nothing
+        record_attempt(session, membership, invoice_id=invoice_id,
+                       amount_cents=before.amount_paid, currency=before.currency,
+                       outcome="paid", decline_message="", actor=actor, now=now)
         _recover(session, membership, before, actor=actor, now=now)
         return RetryResult("paid", "The renewal was already paid; your access continues.")
     if before.payment is not None and before.payment.needs_action:
