@@ -33,6 +33,7 @@ from cohort.views import (
     finance_dunning,
     health,
     hub,
+    members,
     public,
     registration,
     row_ids,
@@ -77,6 +78,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(public.bp)
     app.register_blueprint(community.bp)
     app.register_blueprint(applicant.bp)
+    app.register_blueprint(members.bp)
     app.register_blueprint(dev.bp)
     app.register_blueprint(staff_auth.bp)
     app.register_blueprint(staff.bp)

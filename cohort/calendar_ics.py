@@ -1,17 +1,19 @@
-"""iCalendar (RFC 5545) for a cohort's meetings: one VEVENT each, times as UTC instants.
-
-Calendars show the instants in the reader's zone; the description also gives the cohort's time.
+"""iCalendar (RFC 5545): a cohort's meetings, and a person's private feed of every session they
+can enter. One VEVENT per session, times as UTC instants; calendars show them in the reader's
+zone and the description also gives the cohort's or group's own time. UIDs are made from the
+session's id, so calendar apps update an entry rather than add a second one.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from cohort.models import Cohort
+from cohort.models import Cohort, GroupSession
 from cohort.schedule import format_instant
 
 PRODID = "-//Cohort//Cohort meetings//EN"
+FEED_PRODID = "-//Cohort//Sessions//EN"
 
 
 def _escape(text: str) -> str:
@@ -43,6 +45,42 @@ def _description(cohort: Cohort, starts_at: datetime, page_url: str) -> str:
             f"({cohort.zone_label}). {page_url}")
 
 
+def session_uid(row: GroupSession, host: str) -> str:
+    """The session's stable UID (a cohort's meetings keep the UID the cohort calendar gave them)."""
+    if row.cohort is not None and row.kind == "meeting":
+        return f"cohort-{row.cohort.slug}-meeting-{row.id}@{host}"
+    return f"session-{row.id}@{host}"
+
+
+def _render(lines: list[str]) -> str:
+    lines.append("END:VCALENDAR")
+    return "".join(folded + "\r\n" for line in lines for folded in _fold(line))
+
+
+def person_calendar(rows: Sequence[GroupSession], *, host: str, stamp: datetime,
+                    page_url: str) -> str:
+    """A person's feed: every session in `rows`, with its joining link."""
+    lines = ["BEGIN:VCALENDAR", "VERSION:2.0", f"PRODID:{FEED_PRODID}", "CALSCALE:GREGORIAN",
+             "METHOD:PUBLISH", "X-WR-CALNAME:My sessions"]
+    for row in rows:
+        when = format_instant(row.starts_at, row.zone)
+        description = f"{row.kind_label} of {row.owner_name}, starting {when}."
+        if row.join_url:
+            description += f" Join: {row.join_url}"
+        lines += [
+            "BEGIN:VEVENT",
+            f"UID:{session_uid(row, host)}",
+            f"DTSTAMP:{_utc(stamp)}",
+            f"DTSTART:{_utc(row.starts_at)}",
+            f"DTEND:{_utc(row.ends_at)}",
+            f"SUMMARY:{_escape(f'{row.display_title} — {row.owner_name}')}",
+            f"DESCRIPTION:{_escape(f'{description} {page_url}')}",
+            f"URL:{row.join_url or page_url}",
+            "END:VEVENT",
+        ]
+    return _render(lines)
+
+
 def cohort_calendar(cohort: Cohort, *, host: str, stamp: datetime, page_url: str) -> str:
     """The calendar text with CRLF line endings."""
     lines = ["BEGIN:VCALENDAR", "VERSION:2.0", f"PRODID:{PRODID}", "CALSCALE:GREGORIAN",
@@ -61,5 +99,4 @@ def cohort_calendar(cohort: Cohort, *, host: str, stamp: datetime, page_url: str
             f"URL:{page_url}",
             "END:VEVENT",
         ]
-    lines.append("END:VCALENDAR")
-    return "".join(folded + "\r\n" for line in lines for folded in _fold(line))
+    return _render(lines)

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from cohort import demo_text as text
 from cohort.demo_berlin import BERLIN, BERLIN_CLOSES, seed_berlin
 from cohort.demo_community import seed_community
-from cohort.models import Cohort, Facilitator, Meeting, Program
+from cohort.models import Cohort, Facilitator, GroupSession, Program
 from cohort.schedule import at_local, end_of_day
 
 __all__ = ["PACIFIC", "SEED_REGIONS", "SEED_SLUG", "at_local", "end_of_day", "seed_demo"]
@@ -98,7 +98,7 @@ def _cohort(session: Session, program: Program, *, slug: str, weeks: int, now: d
         sessions_recorded=True, created_at=now,
     )
     for month, day in text.MEETING_DATES_2024:
-        cohort.meetings.append(Meeting(
+        cohort.meetings.append(GroupSession(
             starts_at=at_local(date(2024, month, day) + shift, time(16, 0), PACIFIC),
             duration_minutes=180,
         ))

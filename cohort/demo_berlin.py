@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from cohort.models import Cohort, Facilitator, Meeting, Program
+from cohort.models import Cohort, Facilitator, GroupSession, Program
 from cohort.schedule import at_local, end_of_day
 
 BERLIN = "Europe/Berlin"
@@ -98,7 +98,7 @@ def seed_berlin(session: Session, now: datetime, *, weeks: int) -> Cohort:
         sessions_recorded=False, created_at=now,
     )
     for day in MEETING_DATES:
-        cohort.meetings.append(Meeting(starts_at=at_local(day + shift, MEETING_START, BERLIN),
+        cohort.meetings.append(GroupSession(starts_at=at_local(day + shift, MEETING_START, BERLIN),
                                        duration_minutes=MEETING_MINUTES))
     session.add(cohort)
     return cohort

@@ -25,7 +25,7 @@ REAL_STRIPE_API = "https://api.stripe.com"
 HSTS = "max-age=31536000; includeSubDomains"
 # Pages, exports and documents about people or money: no browser or proxy may keep a copy.
 PRIVATE_BLUEPRINTS = frozenset({"staff", "staff_auth", "finance", "applicant", "registration",
-                                "dev", "hub", "card", "finance_dunning"})
+                                "dev", "hub", "card", "finance_dunning", "members"})
 # Public pages that show what one visitor typed (the address they applied with).
 PRIVATE_ENDPOINTS = frozenset({"public.applied", "community.joined", "community.confirm_page",
                                "community.confirm", "community.agree_page", "community.agree"})

@@ -18,6 +18,7 @@ from cohort.payments.gateway import StripeGateway
 from cohort.services import ServiceError
 from cohort.services.dunning import run_dunning
 from cohort.services.rebates import issue_rebate, rebates_due
+from cohort.services.reminders import send_session_reminders
 from cohort.services.subscription_tick import MembershipReport, membership_tick
 from cohort.services.transitions import TransitionRefused, change_cohort, change_enrollment
 from workflows import CohortMachine, EnrollmentMachine
@@ -36,6 +37,7 @@ class TickReport:
     finished_cohorts: list[str] = field(default_factory=list)
     memberships: MembershipReport = field(default_factory=MembershipReport)
     dunning: str = ""
+    session_reminders: int = 0
     mail_sent: int = 0
     mail_failed: int = 0
 
@@ -47,6 +49,7 @@ class TickReport:
             f"rebated {len(self.rebates)} enrollment(s), "
             f"started {self.started_cohorts}, finished {self.finished_cohorts}, "
             f"{self.memberships.summary()}, {self.dunning}, "
+            f"session reminders {self.session_reminders}, "
             f"mail sent {self.mail_sent}, failed {self.mail_failed}"
         )
 
@@ -148,6 +151,7 @@ def tick(session: Session, now: datetime, smtp: SmtpSettings | None,
     issue_due_rebates(session, now, gateway, report)
     report.memberships = membership_tick(session, now, gateway)
     report.dunning = run_dunning(session, now).summary()
+    report.session_reminders = send_session_reminders(session, now)
     if smtp is not None:
         report.mail_sent, report.mail_failed = deliver_due(session, smtp, now)
     return report

@@ -14,3 +14,7 @@ class WithdrawForm(CohortForm):
     reason = TextAreaField("Anything you would like the facilitators to know? (optional)",
                            validators=[Optional(), Length(max=1000,
                                        message="Please keep this under 1,000 characters.")])
+
+
+class CalendarLinkForm(CohortForm):
+    """Make or replace the private calendar link (no fields: the button is the request)."""

@@ -26,7 +26,7 @@ from cohort.models import (
     Cohort,
     Enrollment,
     Facilitator,
-    Meeting,
+    GroupSession,
     Person,
     Program,
 )
@@ -82,7 +82,7 @@ def make_cohort(session: Session, **overrides: Any) -> Cohort:
     cohort = Cohort(program=program, **values)
     for month, day in meetings:
         start = at_local(date(2024, month, day), time(16), PACIFIC)
-        cohort.meetings.append(Meeting(starts_at=start, duration_minutes=180))
+        cohort.meetings.append(GroupSession(starts_at=start, duration_minutes=180))
     session.add(cohort)
     session.flush()
     return cohort

@@ -6,6 +6,7 @@ import pytest
 
 from tests.console_helpers import sign_in
 from tests.factories import csrf_token, make_cohort, make_enrollment, make_staff
+from tests.membership_factories import make_community
 
 # endpoint -> roles that get 200 (admins always do); everyone else signed in gets 403.
 GET_ROUTES = {
@@ -19,15 +20,24 @@ GET_ROUTES = {
     "staff.confirm_preview": ("facilitator", "admin"),
     "staff.settings": ("admin",),
     "staff.copy": ("admin",),
+    "staff.cohort_session_list": ("facilitator", "admin"),
+    "staff.group_session_list": ("facilitator", "admin"),
+    "staff.session_recording": ("facilitator", "admin"),
+    "staff.session_question_list": ("facilitator", "admin"),
 }
 POST_ONLY = {"staff.review", "staff.preview", "staff.decide", "staff.cohort_action",
-             "staff.confirm"}
+             "staff.confirm", "staff.recordings_until", "staff.question_action"}
 
 
-def _url(rule: str, cohort, enrollment) -> str:
-    return (rule.replace("<slug>", cohort.slug)
-            .replace("<int:enrollment_id>", str(enrollment.id))
-            .replace("<event>", "close"))
+def _url(rule: str, cohort, enrollment, community=None) -> str:
+    url = (rule.replace("<slug>", cohort.slug)
+           .replace("<int:enrollment_id>", str(enrollment.id))
+           .replace("<event>", "close")
+           .replace("<int:session_id>", str(cohort.meetings[0].id))
+           .replace("<int:question_id>", "1"))
+    if community is not None:
+        url = url.replace("<community>", community.slug).replace("<group>", "lobby-room")
+    return url
 
 
 def test_the_table_covers_every_staff_route(app):
@@ -39,6 +49,7 @@ def test_the_table_covers_every_staff_route(app):
 def test_each_role_gets_exactly_its_pages(app, client, session, who):
     cohort = make_cohort(session)
     enrollment = make_enrollment(session, cohort)
+    community = make_community(session)
     if who != "anonymous":
         user = make_staff(session, role=who)
     session.commit()
@@ -48,7 +59,7 @@ def test_each_role_gets_exactly_its_pages(app, client, session, who):
     for rule in app.url_map.iter_rules():
         if not rule.endpoint.startswith("staff."):
             continue
-        url = _url(rule.rule, cohort, enrollment)
+        url = _url(rule.rule, cohort, enrollment, community)
         method = "GET" if rule.endpoint in GET_ROUTES else "POST"
         response = client.open(url, method=method)
         if method == "POST":

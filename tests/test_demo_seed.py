@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from cohort import demo_text
 from cohort.demo import SEED_SLUG, seed_demo
-from cohort.models import Cohort, Facilitator, Meeting, Program
+from cohort.models import Cohort, Facilitator, GroupSession, Program
 from tests.factories import set_clock
 from tests.test_schedule import SEED_TABLE
 
@@ -57,7 +57,7 @@ def seed_table_nodes() -> list[str]:
 
 def count_rows(session) -> dict[str, int]:
     return {model.__name__: session.scalar(select(func.count()).select_from(model))
-            for model in (Program, Facilitator, Cohort, Meeting)}
+            for model in (Program, Facilitator, Cohort, GroupSession)}
 
 
 @pytest.fixture
@@ -126,7 +126,7 @@ def test_second_cohort_is_in_the_future_on_wednesdays_at_four_pm_pacific(seeded)
 
 def test_seeding_twice_creates_nothing_new(seeded):
     before = count_rows(seeded)
-    assert before == {"Program": 2, "Facilitator": 4, "Cohort": 3, "Meeting": 16}
+    assert before == {"Program": 2, "Facilitator": 4, "Cohort": 3, "GroupSession": 16}
     again = seed_demo(seeded, NOW)
     seeded.commit()
     assert count_rows(seeded) == before

@@ -156,7 +156,7 @@ def test_adding_the_state_checks_to_a_sqlite_database_with_rows_keeps_every_row(
     session.commit()
     counted = {name: session.scalar(text(f"SELECT count(*) FROM {name}"))
                for name in ("cohorts", "enrollments", "application_answers", "ledger_entries",
-                            "documents", "audit_records", "meetings")}
+                            "documents", "audit_records", "program_sessions")}
     session.remove()
     script = ScriptDirectory.from_config(app.extensions["migrate"].migrate.get_config())
     checks = next(r for r in script.walk_revisions() if r.revision.endswith("_state_checks"))

@@ -4,6 +4,7 @@ from workflows.base import Refused, StateHolder
 from workflows.cohort import CohortFacts, CohortMachine
 from workflows.enrollment import EnrollmentFacts, EnrollmentMachine
 from workflows.membership import MembershipFacts, MembershipMachine
+from workflows.question import QuestionMachine
 
 __all__ = [
     "CohortFacts",
@@ -12,6 +13,7 @@ __all__ = [
     "EnrollmentMachine",
     "MembershipFacts",
     "MembershipMachine",
+    "QuestionMachine",
     "Refused",
     "StateHolder",
 ]

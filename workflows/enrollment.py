@@ -11,12 +11,14 @@ from workflows.cohort import CohortMachine
 
 # What a state means elsewhere: who holds a seat, who paid the deposit, who may owe the balance,
 # whose bank transfer finance records (a late one, once paid, is recorded and sent back), who is
-# owed the rebate once the cohort starts.
+# owed the rebate once the cohort starts, who takes part in the cohort's sessions (calendar,
+# recordings).
 SEAT = "holds_seat"
 DEPOSIT = "deposit_paid"
 BALANCE = "balance_payable"
 TRANSFER = "takes_bank_transfer"
 REBATE = "rebate_due"
+ATTENDS = "attends_sessions"
 
 
 @dataclass(frozen=True)
@@ -55,11 +57,13 @@ class EnrollmentMachine(LifecycleMachine):
     submitted = Stage("Application received", initial=True)
     waitlisted = Stage("On the waitlist")
     accepted = Stage("Accepted", traits={SEAT})
-    registered = Stage("Registered", traits={SEAT, DEPOSIT, REBATE})
-    invoiced = Stage("Invoice sent", traits={SEAT, DEPOSIT, BALANCE, TRANSFER, REBATE})
-    paid = Stage("Paid in full", traits={SEAT, DEPOSIT, TRANSFER, REBATE})
-    participating = Stage("Participating", traits={SEAT, DEPOSIT, BALANCE, TRANSFER, REBATE})
-    completed = Stage("Completed", final=True, traits={REBATE})
+    registered = Stage("Registered", traits={SEAT, DEPOSIT, REBATE, ATTENDS})
+    invoiced = Stage("Invoice sent",
+                     traits={SEAT, DEPOSIT, BALANCE, TRANSFER, REBATE, ATTENDS})
+    paid = Stage("Paid in full", traits={SEAT, DEPOSIT, TRANSFER, REBATE, ATTENDS})
+    participating = Stage("Participating",
+                          traits={SEAT, DEPOSIT, BALANCE, TRANSFER, REBATE, ATTENDS})
+    completed = Stage("Completed", final=True, traits={REBATE, ATTENDS})
     declined = Stage("Not accepted", final=True)
     withdrawn = Stage("Withdrawn", final=True)
     lapsed = Stage("Place lapsed", final=True)

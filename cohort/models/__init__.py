@@ -37,9 +37,20 @@ from cohort.models.payments import (
     Registration,
     StripeEvent,
 )
-from cohort.models.program import Cohort, Facilitator, Meeting, Program
+from cohort.models.program import Cohort, Facilitator, Program
 from cohort.models.records import AuditRecord, AuditRecordImmutable, OutboxMessage
 from cohort.models.review import RECOMMENDATIONS, Review
+from cohort.models.sessions import (
+    MAX_QUESTION,
+    SESSION_KINDS,
+    CalendarFeed,
+    GroupSession,
+    RecordingOpen,
+    ReminderOptOut,
+    SessionQuestion,
+    SessionRecording,
+    SessionReminder,
+)
 from cohort.models.staff import STAFF_ROLES, LoginAttempt, StaffUser
 from cohort.models.worker import WorkerHeartbeat, WorkerJob
 
@@ -49,14 +60,17 @@ __all__ = [
     "BILLING_INTERVALS",
     "DOCUMENT_KINDS",
     "DOCUMENT_KIND_LABELS",
+    "MAX_QUESTION",
     "NOTICE_KINDS",
     "RECOMMENDATIONS",
+    "SESSION_KINDS",
     "STAFF_ROLES",
     "ApplicationAnswers",
     "AuditRecord",
     "AuditRecordImmutable",
     "Base",
     "BillingAccount",
+    "CalendarFeed",
     "Cohort",
     "Community",
     "Document",
@@ -67,11 +81,11 @@ __all__ = [
     "Enrollment",
     "Facilitator",
     "Group",
+    "GroupSession",
     "HubLink",
     "LedgerEntry",
     "LedgerEntryImmutable",
     "LoginAttempt",
-    "Meeting",
     "Membership",
     "OutboxMessage",
     "Payment",
@@ -81,10 +95,15 @@ __all__ = [
     "PlanGrant",
     "PlanPrice",
     "Program",
+    "RecordingOpen",
     "Refund",
     "Registration",
+    "ReminderOptOut",
     "Review",
     "RowImmutable",
+    "SessionQuestion",
+    "SessionRecording",
+    "SessionReminder",
     "StaffUser",
     "StripeEvent",
     "TermsAgreement",

@@ -1,8 +1,8 @@
-"""Programs, their cohorts, facilitators and meetings."""
+"""Programs, their cohorts and facilitators (a cohort's meetings are its sessions)."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, Integer, String, Text, UniqueConstraint
@@ -15,6 +15,7 @@ from workflows import CohortMachine
 
 if TYPE_CHECKING:
     from cohort.models.enrollment import Enrollment
+    from cohort.models.sessions import GroupSession
 
 
 class Program(Base):
@@ -93,12 +94,18 @@ class Cohort(Base):
     display_regions: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list,
                                                                   server_default="[]")
     sessions_recorded: Mapped[bool] = mapped_column(default=False)
+    # Participants see the cohort's recordings until this instant (None: no end set).
+    recordings_until: Mapped[datetime | None] = mapped_column(UTCInstant(), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCInstant())
 
     program: Mapped[Program] = relationship(back_populates="cohorts")
-    meetings: Mapped[list[Meeting]] = relationship(
-        back_populates="cohort", order_by="Meeting.starts_at", cascade="all, delete-orphan"
+    # The meetings are the cohort's sessions of kind "meeting"; `sessions` are all of its kinds.
+    meetings: Mapped[list[GroupSession]] = relationship(
+        primaryjoin="and_(Cohort.id == GroupSession.cohort_id, GroupSession.kind == 'meeting')",
+        order_by="GroupSession.starts_at", cascade="all, delete-orphan",
     )
+    sessions: Mapped[list[GroupSession]] = relationship(
+        order_by="GroupSession.starts_at", viewonly=True)
     enrollments: Mapped[list[Enrollment]] = relationship(back_populates="cohort")
 
     @property
@@ -136,25 +143,3 @@ class Cohort(Base):
         """End of the last meeting, if any."""
         return self.meetings[-1].ends_at if self.meetings else None
 
-
-class Meeting(Base):
-    """One live session of a cohort, stored as a single UTC instant plus a duration."""
-
-    __tablename__ = "meetings"
-    __table_args__ = (
-        UniqueConstraint("cohort_id", "starts_at"),
-        CheckConstraint("duration_minutes > 0 AND duration_minutes <= 1440", name="duration_sane"),
-    )
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    cohort_id: Mapped[int] = mapped_column(ForeignKey("cohorts.id", ondelete="CASCADE"), index=True)
-    starts_at: Mapped[datetime] = mapped_column(UTCInstant())
-    duration_minutes: Mapped[int] = mapped_column(Integer)
-    recording_url: Mapped[str | None] = mapped_column(String(500), nullable=True)
-
-    cohort: Mapped[Cohort] = relationship(back_populates="meetings")
-
-    @property
-    def ends_at(self) -> datetime:
-        """The instant the meeting ends."""
-        return self.starts_at + timedelta(minutes=self.duration_minutes)

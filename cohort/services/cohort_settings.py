@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from cohort.cohort_terms import REFUND_RULES, CohortSettings
-from cohort.models import Cohort, Meeting
+from cohort.models import Cohort, GroupSession
 from cohort.schedule import regions_from_data, regions_to_data
 from cohort.services import ServiceError
 from cohort.services.facts import count_by_state, count_that, seats_held
@@ -115,7 +115,7 @@ def update_settings(session: Session, cohort: Cohort, new: CohortSettings) -> Co
     else:
         cohort.rebate_rule = None
     existing = {m.starts_at: m for m in cohort.meetings}
-    cohort.meetings = [existing.get(start) or Meeting(starts_at=start)
+    cohort.meetings = [existing.get(start) or GroupSession(starts_at=start)
                        for start in sorted(new.meeting_starts)]
     for meeting in cohort.meetings:
         meeting.duration_minutes = new.meeting_minutes
@@ -141,7 +141,7 @@ def copy_cohort(session: Session, source: Cohort, *, slug: str, weeks: int,
     def move(instant: datetime) -> datetime:
         return shift_wall_time(instant, weeks, zone)
 
-    meetings = [Meeting(starts_at=move(m.starts_at), duration_minutes=m.duration_minutes)
+    meetings = [GroupSession(starts_at=move(m.starts_at), duration_minutes=m.duration_minutes)
                 for m in source.meetings]
     first, last = meetings[0].starts_at, meetings[-1].starts_at
     local_first, local_last = first.astimezone(ZoneInfo(zone)), last.astimezone(ZoneInfo(zone))

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, flash, redirect, render_template, url_for
+from flask import Blueprint, Response, current_app, flash, redirect, render_template, url_for
 
 from cohort.clock import now
 from cohort.extensions import db
 from cohort.schedule import viewer_schedule
+from cohort.services.calendar_feed import feed_token, new_feed_link
 from cohort.services.cohorts import meeting_spans
 from cohort.services.status import (
     STATE_LABELS,
@@ -15,8 +16,9 @@ from cohort.services.status import (
     next_step,
 )
 from cohort.services.transitions import change_enrollment
+from cohort.views.member_session import start_member_session
 from cohort.views.private_link import enrollment_or_404, keep_private
-from forms.applicant import WithdrawForm
+from forms.applicant import CalendarLinkForm, WithdrawForm
 from forms.choices import (
     ORGANISATION_SIZES,
     PREREQUISITES,
@@ -47,7 +49,9 @@ def status(token: str) -> str:
         can_register=enrollment.state in EnrollmentMachine.sources("register"),
         balance_payable=enrollment.state in EnrollmentMachine.states_that("balance_payable"),
         money=money,
-        withdraw_form=WithdrawForm(),
+        withdraw_form=WithdrawForm(), calendar_form=CalendarLinkForm(),
+        calendar_token=feed_token(db.session, enrollment.person_id,
+                                  current_app.config["SECRET_KEY"]),
         labels={"role": ROLES, "organisation_size": ORGANISATION_SIZES, "sector": SECTORS,
                 "sociocracy_stage": SOCIOCRACY_STAGES, "prerequisite": PREREQUISITES},
     )
@@ -67,3 +71,24 @@ def withdraw(token: str) -> Response:
     db.session.commit()
     flash("Your application is withdrawn. We have sent you a confirmation.", "success")
     return redirect(url_for("applicant.status", token=token))
+
+
+@bp.post("/<token>/calendar")
+def calendar_link(token: str) -> Response:
+    """Make the person's private calendar link, or replace it (the old one stops working)."""
+    enrollment = enrollment_or_404(token)
+    if not CalendarLinkForm().validate_on_submit():
+        flash("This form has expired; please try again.", "error")
+        return redirect(url_for("applicant.status", token=token))
+    new_feed_link(db.session, enrollment.person_id, current_app.config["SECRET_KEY"], now())
+    db.session.commit()
+    flash("Your calendar link is ready below. Any earlier link no longer works.", "success")
+    return redirect(url_for("applicant.status", token=token, _anchor="calendar"))
+
+
+@bp.get("/<token>/members")
+def members_area(token: str) -> Response:
+    """Open this browser's members' area (sessions, recordings) for the link's person."""
+    enrollment = enrollment_or_404(token)
+    start_member_session(enrollment.person_id, now())
+    return redirect(url_for("members.home"), code=303)

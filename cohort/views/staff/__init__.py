@@ -4,4 +4,9 @@ from flask import Blueprint
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 
-from cohort.views.staff import cohorts, communities, review  # noqa: E402, F401  (routes register on bp)
+from cohort.views.staff import (  # noqa: E402, F401  (routes register on bp)
+    cohorts,
+    communities,
+    review,
+    sessions,
+)
