@@ -149,3 +149,12 @@ def test_a_facilitator_attaches_a_recording_and_sees_how_often_it_was_opened(
     listing = client.get(f"/staff/communities/{qa.group.community.slug}/groups/"
                          "practitioners-lounge/sessions").get_data(as_text=True)
     assert "opened 3 times by 2 people" in listing
+
+
+def test_the_hub_session_leads_to_the_members_page(app, client, session):
+    member, _, recording = _recorded_qa(app, session)
+    _member_browser(client, member.person_id, until="2026-03-10T14:00:00+00:00")
+    hub = client.get("/hub/memberships")
+    assert hub.status_code == 200
+    assert 'href="/members"' in hub.get_data(as_text=True)
+    assert f"/recordings/{recording.id}" in client.get("/members").get_data(as_text=True)
