@@ -17,7 +17,6 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -32,6 +31,7 @@ from cohort.payments.subscription_events import (
 )
 from cohort.payments.subscription_shapes import InvoiceInfo, SubscriptionInfo
 from cohort.services.dunning import record_failure
+from cohort.services.hub import hub_url  # the one address of the hub, for e-mails
 from cohort.services.locking import lock_row
 from cohort.services.transitions import change_membership
 from workflows import MembershipMachine
@@ -83,11 +83,6 @@ def lock_membership(session: Session, membership_id: int) -> Membership:
         raise LookupError(f"membership {membership_id} does not exist")
     lock_row(session, BillingAccount, account_id)
     return lock_row(session, Membership, membership_id)
-
-
-def hub_url() -> str:
-    """The Customer Hub, where a member sees and cancels their subscriptions."""
-    return f"{current_app.config['BASE_URL']}/hub"
 
 
 def add_interval(instant: datetime, interval: str) -> datetime:
