@@ -3,6 +3,7 @@ reminders, scheduled starts and switches; localstripe stands in for Stripe's clo
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 
 from sqlalchemy import func, select
@@ -26,6 +27,9 @@ from tests.membership_factories import (
 from tests.payments_helpers import DECLINED, THREE_D_SECURE, signed, wait_until
 from tests.subscribe_helpers import membership_of, post_subscription, subscribe_url
 from tests.subscription_helpers import fail_renewal, payment_method, renew
+
+# localstripe posts a webhook about a second after the call, to the address registered then.
+WEBHOOK_DELAY = 2.5
 
 
 def _count(session, model, *where) -> int:
@@ -239,6 +243,7 @@ def test_a_renewal_whose_webhook_was_missed_is_applied_by_the_tick_a_day_later(
     localstripe.register_webhook("http://127.0.0.1:9/nowhere", WEBHOOK_SECRET)  # lost
     try:
         invoice_id = renew(localstripe.client(), membership.stripe_subscription_id)
+        time.sleep(WEBHOOK_DELAY)  # its webhook has gone to the address that answers nothing
     finally:
         localstripe.register_webhook(f"{stripe_live.url}/stripe/webhook", WEBHOOK_SECRET)
 
@@ -277,6 +282,7 @@ def test_a_first_payment_whose_webhook_and_return_were_lost_is_activated_by_the_
     localstripe.register_webhook("http://127.0.0.1:9/nowhere", WEBHOOK_SECRET)  # lost
     try:
         localstripe.authenticate(secret.split("_secret_")[0], secret, success=True)
+        time.sleep(WEBHOOK_DELAY)
     finally:
         localstripe.register_webhook(f"{stripe_live.url}/stripe/webhook", WEBHOOK_SECRET)
 

@@ -57,8 +57,7 @@ ALREADY_NOTICE_INTERVAL = timedelta(hours=1)
 # A plan's membership that is neither finished nor waiting for review: another subscription to
 # the same plan would pay twice for the same access.
 OPEN_STATES = ("pending", "approved")
-DECLINED = ("The card was declined, so nothing was charged and the membership has not started. "
-            "Please try another card.")
+DECLINED = "Nothing was charged and the membership has not started. Please try another card."
 NOT_CONFIRMED = ("The bank did not confirm the payment, so nothing was charged and the "
                  "membership has not started. Please try again, or use another card.")
 
@@ -249,10 +248,10 @@ def _judge(session: Session, membership: Membership, sub: SubscriptionInfo,
     if payment is not None and payment.needs_action:
         return Outcome("needs_action", membership.id, client_secret=payment.client_secret)
     if payment is not None and payment.status in ("requires_payment_method", "canceled"):
-        reason = payment.decline_message or ""
-        message = DECLINED if payment.status == "requires_payment_method" else NOT_CONFIRMED
-        return Outcome("declined", membership.id,
-                       message=f"{reason} {message}".strip() if reason not in message else message)
+        if payment.status == "canceled":
+            return Outcome("declined", membership.id, message=NOT_CONFIRMED)
+        bank = payment.decline_message or "The card was declined."
+        return Outcome("declined", membership.id, message=f"{bank} {DECLINED}")
     return Outcome("processing", membership.id)
 
 
