@@ -127,3 +127,14 @@ def test_group_sessions_are_for_facilitators_only(app, client, session):
     assert client.get(url).status_code == 403
     assert client.get(f"/staff/communities/{community.slug}/groups/nope/sessions").status_code \
         in (403, 404)
+
+
+def test_the_groups_staff_page_leads_facilitators_to_its_sessions_and_back(app, client, session):
+    community = make_community(session)
+    facilitator = make_staff(session, role="facilitator")
+    session.commit()
+    sign_in(client, facilitator.email)
+    sessions_url = f"/staff/communities/{community.slug}/groups/practitioners-lounge/sessions"
+    group_url = f"/staff/communities/{community.slug}/groups/practitioners-lounge"
+    assert f'href="{sessions_url}"' in client.get(group_url).get_data(as_text=True)
+    assert f'href="{group_url}"' in client.get(sessions_url).get_data(as_text=True)

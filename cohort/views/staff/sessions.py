@@ -103,7 +103,7 @@ def group_session_list(community: str, group: str) -> Response | tuple[str, int]
                         code=303)
     return _page(form, title=f"{found.community.name} — {found.name}",
                  rows=group_sessions(db.session, found.id), zone=zone,
-                 back=url_for("staff.home"))
+                 back=url_for("staff.group", slug=community, group_slug=group))
 
 
 @bp.route("/sessions/<int:session_id>/recording", methods=["GET", "POST"])
