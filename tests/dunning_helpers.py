@@ -67,6 +67,7 @@ def subscribed_member(session: Session, client: stripe.StripeClient, *, paid_thr
     membership.account.stripe_customer_id = customer
     remember_card(membership.account, card_setup_gateway().card(card))
     membership.stripe_subscription_id = sub.id
+    membership.last_invoice_id = sub.latest_invoice_id  # as its activation recorded
     session.commit()
     return Subscribed(membership.id, customer, sub.id)
 

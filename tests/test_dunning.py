@@ -14,7 +14,14 @@ from datetime import timedelta
 from sqlalchemy import func, select
 
 from cohort.extensions import db
-from cohort.models import DunningNotice, Membership, OutboxMessage, PaymentAttempt, StripeEvent
+from cohort.models import (
+    Document,
+    DunningNotice,
+    Membership,
+    OutboxMessage,
+    PaymentAttempt,
+    StripeEvent,
+)
 from cohort.services.access import open_groups
 from cohort.services.dunning import run_dunning
 from cohort.timekeeping import tick
@@ -120,7 +127,12 @@ def test_a_failed_renewal_is_paid_once_with_the_new_card_even_when_saved_twice_a
     account = membership.account
     assert (account.card_brand, account.card_last4, account.card_exp_month,
             account.card_exp_year) == ("visa", "4242", 12, 2030)
-    assert len(_mails(session, "membership_recovered")) == 1
+    recovered = _mails(session, "membership_recovered")
+    assert len(recovered) == 1
+    receipts = session.scalars(select(Document).where(Document.kind == "receipt")
+                               .order_by(Document.id)).all()
+    assert len(receipts) == 1 and receipts[0].total_cents == 2_000
+    assert receipts[0].id in recovered[0].attachments
 
     # The signed invoice.payment_succeeded that follows changes nothing more.
     wait_until(session, lambda: session.scalar(select(func.count()).select_from(StripeEvent)
@@ -129,6 +141,8 @@ def test_a_failed_renewal_is_paid_once_with_the_new_card_even_when_saved_twice_a
     session.expire_all()
     assert session.get(Membership, member.membership_id).paid_through == paid_through
     assert len(_mails(session, "membership_recovered")) == 1
+    assert session.scalar(select(func.count()).select_from(Document)
+                          .where(Document.kind == "receipt")) == 1
 
     # Paid: the reminder halfway through grace never goes out.
     set_clock(app, "2024-01-14T00:00:00Z")
