@@ -1,4 +1,4 @@
-"""`flask --app app finance export --cohort SLUG --out PATH [--from DATE --to DATE]`."""
+"""`flask --app app finance export (--cohort SLUG | --community SLUG) --out PATH [--from --to]`."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from sqlalchemy import select
 from cohort.clock import now
 from cohort.extensions import db
 from cohort.invoices.export import documents_csv, export_zip
-from cohort.models import Cohort
+from cohort.models import Cohort, Community
 from cohort.services.finance import DocumentFilter, document_report
 
 group = AppGroup("finance", help="Finance exports.")
@@ -31,20 +31,31 @@ def _day(value: str | None, zone: ZoneInfo, *, after: bool = False) -> datetime 
 
 
 @group.command("export")
-@click.option("--cohort", "slug", required=True, help="The cohort's address, e.g. cop-2024.")
+@click.option("--cohort", "slug", default=None, help="The cohort's address, e.g. cop-2024.")
+@click.option("--community", "community_slug", default=None,
+              help="Or a community's address: its members' invoices, receipts, credit notes.")
 @click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path),
               help="The ZIP to write (PDFs and documents.csv).")
 @click.option("--from", "start", default=None, help="Issued on or after this day (YYYY-MM-DD).")
 @click.option("--to", "end", default=None, help="Issued on or before this day (YYYY-MM-DD).")
 @click.option("--paper", type=click.Choice(["A4", "Letter"]), default="A4")
-def export_command(slug: str, out: Path, start: str | None, end: str | None, paper: str) -> None:
-    """Every document of a cohort as PDFs plus the accountant's CSV, in one ZIP."""
-    cohort = db.session.scalars(select(Cohort).where(Cohort.slug == slug)).one_or_none()
-    if cohort is None:
-        raise click.ClickException(f"There is no cohort {slug!r}.")
-    zone = ZoneInfo(cohort.time_zone)
-    wanted = DocumentFilter(cohort=slug, issued_from=_day(start, zone),
-                            issued_to=_day(end, zone, after=True))
+def export_command(slug: str | None, community_slug: str | None, out: Path, start: str | None,
+                   end: str | None, paper: str) -> None:
+    """Every document of a cohort (or a community) as PDFs plus the accountant's CSV, in a ZIP."""
+    if (slug is None) == (community_slug is None):
+        raise click.UsageError("Give either --cohort or --community.")
+    owner: Cohort | Community | None
+    if slug is not None:
+        owner = db.session.scalars(select(Cohort).where(Cohort.slug == slug)).one_or_none()
+    else:
+        owner = db.session.scalars(
+            select(Community).where(Community.slug == community_slug)).one_or_none()
+    if owner is None:
+        raise click.ClickException(f"There is no {'cohort' if slug else 'community'} "
+                                   f"{slug or community_slug!r}.")
+    zone = ZoneInfo(owner.time_zone)
+    wanted = DocumentFilter(cohort=slug or "", community=community_slug or "",
+                            issued_from=_day(start, zone), issued_to=_day(end, zone, after=True))
     rows = document_report(db.session, wanted, now()).rows
     csv_text = documents_csv(rows)
     db.session.rollback()  # PDFs are read (and any missing one stored) without the write lock

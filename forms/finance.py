@@ -20,6 +20,7 @@ class DocumentFilterForm(CohortForm):
         csrf = False
 
     cohort = SelectField("Cohort", validate_choice=False)
+    community = SelectField("Community", validate_choice=False)
     kind = SelectField("Type", validate_choice=False, choices=options([
         ("", "All types"), *((kind, f"{title}s") for kind, title in DOCUMENT_KIND_LABELS.items())]))
     status = SelectField("Status", validate_choice=False, choices=options([
@@ -29,9 +30,11 @@ class DocumentFilterForm(CohortForm):
     issued_to = DateField("Issued to (inclusive)", validators=[Optional()])
     country = SelectField("Buyer's country", validate_choice=False, widget=PrerenderedSelect())
 
-    def __init__(self, *args: Any, cohorts: list[tuple[str, str]], **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)  # cohorts: (slug, name people read)
+    def __init__(self, *args: Any, cohorts: list[tuple[str, str]],
+                 communities: list[tuple[str, str]] | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)  # cohorts, communities: (slug, name people read)
         self.cohort.choices = options([("", "All cohorts"), *cohorts])
+        self.community.choices = options([("", "All communities"), *(communities or [])])
         self.country.choices = country_options("All countries")
 
 

@@ -17,6 +17,7 @@ from cohort.models import (
     DOCUMENT_KIND_LABELS,
     BillingAccount,
     Cohort,
+    Community,
     Document,
     Enrollment,
     LedgerEntry,
@@ -50,6 +51,7 @@ class DocumentFilter:
     """What finance asked to see."""
 
     cohort: str = ""
+    community: str = ""
     kind: str = ""
     status: str = ""
     issued_from: datetime | None = None
@@ -119,6 +121,10 @@ def _filtered(stmt: Select[Any], wanted: DocumentFilter, now: datetime) -> Selec
     if wanted.cohort:
         stmt = stmt.join(Enrollment, Enrollment.account_id == Document.account_id).join(
             Enrollment.cohort).where(Cohort.slug == wanted.cohort)
+    if wanted.community:
+        stmt = stmt.where(Document.account_id.in_(
+            select(BillingAccount.id).join(Community, Community.id == BillingAccount.community_id)
+            .where(Community.slug == wanted.community)))
     if wanted.kind in KIND_LABELS:
         stmt = stmt.where(Document.kind == wanted.kind)
     if wanted.issued_from is not None:

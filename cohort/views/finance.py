@@ -28,7 +28,7 @@ from cohort.extensions import db
 from cohort.invoices.download import pdf_response
 from cohort.invoices.export import documents_csv, export_zip
 from cohort.invoices.pdf import PAPERS
-from cohort.models import BillingAccount, Cohort, Document, Enrollment
+from cohort.models import BillingAccount, Cohort, Community, Document, Enrollment
 from cohort.money import Money
 from cohort.payments.gateway import stripe_gateway
 from cohort.services.accounts import account_statement
@@ -40,8 +40,8 @@ from cohort.services.finance import (
     document_report,
     issue_manual_credit,
     payments_and_refunds,
-    reconcile,
 )
+from cohort.services.membership_finance import plan_summaries, reconciliation_report
 from cohort.services.payments import record_offline_payment
 from cohort.services.status import account
 from cohort.templating import cohort_name
@@ -54,13 +54,16 @@ bp = Blueprint("finance", __name__, url_prefix="/finance")
 def _filter_form() -> tuple[DocumentFilterForm, DocumentFilter]:
     cohorts = db.session.scalars(
         select(Cohort).options(joinedload(Cohort.program)).order_by(Cohort.slug))
-    form = DocumentFilterForm(request.args, cohorts=[(c.slug, cohort_name(c)) for c in cohorts])
+    communities = db.session.scalars(select(Community).order_by(Community.name))
+    form = DocumentFilterForm(request.args, cohorts=[(c.slug, cohort_name(c)) for c in cohorts],
+                              communities=[(c.slug, c.name) for c in communities])
     form.validate()
     zone = ZoneInfo(current_app.config["SELLER_TIME_ZONE"])  # days are the seller's days
     start = form.issued_from.data if not form.issued_from.errors else None
     end = form.issued_to.data if not form.issued_to.errors else None
     return form, DocumentFilter(
-        cohort=form.cohort.data or "", kind=form.kind.data or "", status=form.status.data or "",
+        cohort=form.cohort.data or "", community=form.community.data or "",
+        kind=form.kind.data or "", status=form.status.data or "",
         issued_from=datetime.combine(start, time(0), tzinfo=zone) if start else None,
         issued_to=datetime.combine(end + timedelta(days=1), time(0), tzinfo=zone) if end else None,
         country=form.country.data or "")
@@ -139,10 +142,17 @@ def payments() -> str:
 @bp.get("/reconciliation")
 @role_required("finance")
 def reconciliation() -> str:
-    """Our card payments against Stripe's records."""
-    rows = reconcile(db.session, stripe_gateway())
-    return render_template("finance/reconciliation.html", rows=rows,
-                           differing=sum(1 for r in rows if r.differences))
+    """Our card payments, subscriptions and subscription invoices against Stripe's records."""
+    report = reconciliation_report(db.session, stripe_gateway())
+    return render_template("finance/reconciliation.html", rows=report.payments,
+                           subscriptions=report.subscriptions, differing=report.differing)
+
+
+@bp.get("/plans")
+@role_required("finance")
+def plans() -> str:
+    """Per plan: members now, monthly recurring revenue, cancellations this month."""
+    return render_template("finance/plans.html", summaries=plan_summaries(db.session, now()))
 
 
 def _enrollment_or_404(enrollment_id: int) -> Enrollment:
