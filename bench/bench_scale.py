@@ -57,7 +57,7 @@ from harness import (
 )
 
 from cohort.demo import SEED_SLUG
-from cohort.models import Cohort, Document, LedgerEntry
+from cohort.models import Cohort, Document, Enrollment, LedgerEntry
 
 COHORT_NOW = "2024-01-10T12:00:00-08:00"
 COHORTS = 20
@@ -81,10 +81,15 @@ def extra_cohorts(engine: Engine, how_many: int) -> list[int]:
 
 def bill(engine: Engine, invoiced: list[tuple[int, int, str]], currency: str) -> None:
     """A deposit receipt, a remainder invoice and their ledger entries for each enrollment."""
-    documents, ledger = Document.__table__, LedgerEntry.__table__
+    documents, ledger, enrollments = (Document.__table__, LedgerEntry.__table__,
+                                      Enrollment.__table__)
     with engine.begin() as conn:
         for first in range(0, len(invoiced), 2_000):
             chunk = invoiced[first:first + 2_000]
+            account_of = dict(conn.execute(
+                select(enrollments.c.id, enrollments.c.account_id)
+                .where(enrollments.c.id.in_([enrollment_id for enrollment_id, _, _ in chunk]))
+            ).all())
             rows = []
             for enrollment_id, _, _ in chunk:
                 for kind, series, cents, due in (("receipt", "BR", 50_000, None),
@@ -93,7 +98,8 @@ def bill(engine: Engine, invoiced: list[tuple[int, int, str]], currency: str) ->
                     rows.append({
                         "kind": kind, "series": series, "number": enrollment_id,
                         "display_number": f"{series}-{enrollment_id:07d}",
-                        "enrollment_id": enrollment_id, "issued_at": ISSUED, "due_at": due,
+                        "account_id": account_of[enrollment_id], "issued_at": ISSUED,
+                        "due_at": due,
                         "currency": currency, "total_cents": cents,
                         "lines": [{"description": "Seat", "amount_cents": cents}],
                         "seller": {"name": "Bench seller"},
@@ -101,7 +107,7 @@ def bill(engine: Engine, invoiced: list[tuple[int, int, str]], currency: str) ->
                         "reason": "", "note": ""})
             conn.execute(insert(documents), rows)
             conn.execute(insert(ledger), [
-                {"enrollment_id": enrollment_id, "occurred_at": ISSUED, "kind": kind,
+                {"account_id": account_of[enrollment_id], "occurred_at": ISSUED, "kind": kind,
                  "amount_cents": cents, "currency": currency, "description": kind}
                 for enrollment_id, _, _ in chunk
                 for kind, cents in (("fee", 50_000), ("payment", -50_000), ("fee", 150_000))])

@@ -36,7 +36,13 @@ BENCH_DIR = ROOT / "bench"
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from cohort.models import ApplicationAnswers, Cohort, Enrollment, Person  # noqa: E402
+from cohort.models import (  # noqa: E402
+    ApplicationAnswers,
+    BillingAccount,
+    Cohort,
+    Enrollment,
+    Person,
+)
 
 DEFAULT_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
@@ -115,9 +121,11 @@ def bulk_applications(engine: Engine, how_many: int, cohort_for: Callable[[int],
     """
     people, enrollments, answers = (Person.__table__, Enrollment.__table__,
                                     ApplicationAnswers.__table__)
+    accounts, cohorts = BillingAccount.__table__, Cohort.__table__
     start = datetime(2023, 12, 1, tzinfo=UTC)
     made: list[tuple[int, int, str]] = []
     with engine.begin() as conn:
+        currency = dict(conn.execute(select(cohorts.c.id, cohorts.c.currency)).all())
         for chunk in range(first, first + how_many, 2_000):
             numbers = range(chunk, min(chunk + 2_000, first + how_many))
             rows = []
@@ -129,11 +137,20 @@ def bulk_applications(engine: Engine, how_many: int, cohort_for: Callable[[int],
             person_ids = conn.execute(
                 insert(people).returning(people.c.id, sort_by_parameter_order=True),
                 rows).scalars().all()
+            # Each enrollment bills to its own account, in its cohort's currency.
+            account_ids = conn.execute(
+                insert(accounts).returning(accounts.c.id, sort_by_parameter_order=True),
+                [{"owner": "enrollment", "person_id": person_id,
+                  "currency": currency[cohort_for(n)], "created_at": row["created_at"]}
+                 for n, person_id, row in zip(numbers, person_ids, rows, strict=True)]
+            ).scalars().all()
             enrollment_rows = []
-            for n, person_id, row in zip(numbers, person_ids, rows, strict=True):
+            for n, person_id, account_id, row in zip(numbers, person_ids, account_ids, rows,
+                                                     strict=True):
                 country, zone = COUNTRIES[n % len(COUNTRIES)]
                 enrollment_rows.append({
-                    "cohort_id": cohort_for(n), "person_id": person_id, "state": state_for(n),
+                    "cohort_id": cohort_for(n), "person_id": person_id,
+                    "account_id": account_id, "state": state_for(n),
                     "status_token": secrets.token_urlsafe(32), "time_zone": zone,
                     "country": country, "submitted_at": row["created_at"],
                     "state_changed_at": row["created_at"]})
