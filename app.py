@@ -34,6 +34,7 @@ from cohort.views import (
     health,
     hub,
     members,
+    pro,
     public,
     registration,
     row_ids,
@@ -90,6 +91,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(hub.bp)
     app.register_blueprint(card.bp)
     app.register_blueprint(finance_dunning.bp)
+    app.register_blueprint(pro.bp)
     errors.init_app(app)
     cli.init_app(app)
     users_cli.init_app(app)

@@ -31,3 +31,14 @@ PREREQUISITES = [
 def label(choices: list[tuple[str, str]], value: str) -> str:
     """The words for a stored choice."""
     return dict(choices).get(value, value)
+
+# The PRO plan's criteria (seed 000: "Who is the PRO Plan for?", "criteria for selection").
+S3_TRAINING = [
+    ("yes", "Yes, I have taken formal training in Sociocracy 3.0"),
+    ("in_progress", "I am taking formal training in Sociocracy 3.0 now"),
+    ("no", "No: I will say why it is valuable that I join anyway"),
+]
+HELPING_OTHERS = [
+    ("working", "I am working with others to help them learn about and apply S3"),
+    ("intending", "I intend to start working with others to help them learn and apply S3"),
+]

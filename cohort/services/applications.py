@@ -130,8 +130,8 @@ def _tell_owner_of_repeat(session: Session, existing: Enrollment, now: datetime)
                    status_url=status_url(existing.status_token))
 
 
-def _insert_new(session: Session, model: type[T], key_columns: list[str],
-                values: dict[str, Any]) -> T | None:
+def insert_new(session: Session, model: type[T], key_columns: list[str],
+               values: dict[str, Any]) -> T | None:
     """INSERT one row unless its key is taken (ON CONFLICT DO NOTHING), as an ORM object, or None.
 
     One statement, and nothing to undo when another request got there first: no savepoint.
@@ -147,13 +147,13 @@ def _new_enrollment(session: Session, cohort: Cohort, data: ApplicationData, typ
                     key: str, now: datetime) -> tuple[Person, Enrollment | None]:
     """The person (found by key, or made from what was typed) and their new enrollment, or None
     when they already applied to this cohort. A known person is never changed."""
-    person = _insert_new(session, Person, ["email_normalized"], {
+    person = insert_new(session, Person, ["email_normalized"], {
         "email": typed, "email_normalized": key, "name": data.full_name, "created_at": now})
     if person is None:
         person = session.scalars(select(Person).where(Person.email_normalized == key)).one()
     account = new_enrollment_account(session, person_id=person.id, currency=cohort.currency,
                                      now=now)
-    enrollment = _insert_new(session, Enrollment, ["cohort_id", "person_id"], {
+    enrollment = insert_new(session, Enrollment, ["cohort_id", "person_id"], {
         "cohort_id": cohort.id, "person_id": person.id, "account_id": account.id,
         "state": "submitted", "status_token": new_status_token(), "time_zone": data.time_zone,
         "country": data.country, "submitted_at": now, "state_changed_at": now})
@@ -188,7 +188,7 @@ def submit_application(
     typed = mailing_address(data.email)
     key = address_key(typed)
     # Concurrent requests with the same address cannot both insert: the person's key and the
-    # (cohort, person) pair are unique, and a taken one inserts nothing (see `_insert_new`).
+    # (cohort, person) pair are unique, and a taken one inserts nothing (see `insert_new`).
     person, enrollment = _new_enrollment(session, cohort, data, typed, key, now)
     if enrollment is None:
         existing = find_enrollment(session, cohort.id, typed)

@@ -32,6 +32,7 @@ MEMBER_NOTICES: dict[str, str] = {
     "cancel": "membership_cancelled",  # with the end of access (the paid period) and undo
     "undo_cancel": "membership_cancel_undone",
     "schedule": "membership_scheduled",  # a plan kept from the instant the current one ends
+    "apply": "pro_application_received",
 }
 STAFF_NOTICES = {
     "withdraw": "staff_seat_released",

@@ -8,6 +8,7 @@ from werkzeug.exceptions import HTTPException
 
 from cohort.extensions import db
 from cohort.services import ServiceError
+from cohort.views import pro
 from cohort.views.public import apply_form_again
 
 
@@ -19,6 +20,10 @@ def _http_error(error: HTTPException) -> tuple[str, int]:
 def _csrf_error(error: CSRFError) -> tuple[str, int]:
     if request.endpoint == "public.apply" and request.view_args:
         return apply_form_again(str(request.view_args.get("slug", "")))
+    if request.endpoint == "pro.apply" and request.view_args:
+        again = pro.apply_form_again(str(request.view_args.get("slug", "")))
+        if again is not None:
+            return again
     message = ("This form has expired or was not sent from this site, so nothing was saved. "
                "Go back, reload the page and submit it again.")
     return render_template("error.html", title="Form expired", message=message,
