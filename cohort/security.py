@@ -28,7 +28,8 @@ PRIVATE_BLUEPRINTS = frozenset({"staff", "staff_auth", "finance", "applicant", "
                                 "dev", "hub", "card", "finance_dunning", "members"})
 # Public pages that show what one visitor typed (the address they applied with).
 PRIVATE_ENDPOINTS = frozenset({"public.applied", "community.joined", "community.confirm_page",
-                               "community.confirm", "community.agree_page", "community.agree"})
+                               "community.confirm", "community.agree_page", "community.agree",
+                               "pro.applied"})
 NO_STORE = "private, no-store"
 HOST_AND_PORT = re.compile(r"[a-z0-9.-]+(:[0-9]{1,5})?|\[[0-9a-f:.]+\](:[0-9]{1,5})?")
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from cohort.models import Membership
 from tests.console_helpers import sign_in
 from tests.factories import csrf_token, make_cohort, make_enrollment, make_staff
-from tests.membership_factories import make_community
+from tests.membership_factories import make_community, make_membership
 
 # endpoint -> roles that get 200 (admins always do); everyone else signed in gets 403.
 GET_ROUTES = {
@@ -24,17 +25,28 @@ GET_ROUTES = {
     "staff.group_session_list": ("facilitator", "admin"),
     "staff.session_recording": ("facilitator", "admin"),
     "staff.session_question_list": ("facilitator", "admin"),
+    "staff.pro_queue_page": ("facilitator", "admin"),
+    "staff.pro_application": ("facilitator", "admin"),
 }
 POST_ONLY = {"staff.review", "staff.preview", "staff.decide", "staff.cohort_action",
-             "staff.confirm", "staff.recordings_until", "staff.question_action"}
+             "staff.confirm", "staff.recordings_until", "staff.question_action",
+             "staff.pro_review", "staff.pro_preview", "staff.pro_decide"}
 
 
-def _url(rule: str, cohort, enrollment, community=None) -> str:
+def _pro_application(session, slug: str) -> Membership:
+    """A PRO application in a community whose address is the cohort's (the routes share <slug>)."""
+    community = make_community(session, slug=slug)
+    return make_membership(session, community, "pro", state="applied",
+                           application={"full_name": "Paula Pro"})
+
+
+def _url(rule: str, cohort, enrollment, community=None, membership=None) -> str:
     url = (rule.replace("<slug>", cohort.slug)
            .replace("<int:enrollment_id>", str(enrollment.id))
            .replace("<event>", "close")
            .replace("<int:session_id>", str(cohort.meetings[0].id))
-           .replace("<int:question_id>", "1"))
+           .replace("<int:question_id>", "1")
+           .replace("<int:membership_id>", str(membership.id if membership else 0)))
     if community is not None:
         url = url.replace("<community>", community.slug).replace("<group>", "lobby-room")
     return url
@@ -50,6 +62,7 @@ def test_each_role_gets_exactly_its_pages(app, client, session, who):
     cohort = make_cohort(session)
     enrollment = make_enrollment(session, cohort)
     community = make_community(session)
+    membership = _pro_application(session, cohort.slug)
     if who != "anonymous":
         user = make_staff(session, role=who)
     session.commit()
@@ -59,7 +72,7 @@ def test_each_role_gets_exactly_its_pages(app, client, session, who):
     for rule in app.url_map.iter_rules():
         if not rule.endpoint.startswith("staff."):
             continue
-        url = _url(rule.rule, cohort, enrollment, community)
+        url = _url(rule.rule, cohort, enrollment, community, membership)
         method = "GET" if rule.endpoint in GET_ROUTES else "POST"
         response = client.open(url, method=method)
         if method == "POST":
@@ -77,6 +90,7 @@ def test_each_role_gets_exactly_its_pages(app, client, session, who):
 def test_posts_with_a_valid_token_still_need_the_role(client, session, who):
     cohort = make_cohort(session)
     enrollment = make_enrollment(session, cohort)
+    membership = _pro_application(session, cohort.slug)
     make_staff(session, role="finance", email="money@example.org")
     session.commit()
     token = csrf_token(client, "/staff/login")
@@ -91,6 +105,11 @@ def test_posts_with_a_valid_token_still_need_the_role(client, session, who):
         (f"/staff/cohorts/{cohort.slug}/decisions",
          {"event": "accept", "enrollment_ids": str(enrollment.id)}),
         (f"/staff/cohorts/{cohort.slug}/actions/close", {}),
+        (f"/staff/pro-applications/{membership.id}/review", {"recommendation": "approve"}),
+        (f"/staff/communities/{cohort.slug}/decisions/preview",
+         {"event": "approve", "membership_ids": str(membership.id)}),
+        (f"/staff/communities/{cohort.slug}/decisions",
+         {"event": "approve", "membership_ids": str(membership.id)}),
     ]
     for url, data in posts:
         response = client.post(url, data={**data, "csrf_token": token})
@@ -98,3 +117,4 @@ def test_posts_with_a_valid_token_still_need_the_role(client, session, who):
     session.expire_all()
     assert enrollment.state == "submitted"
     assert cohort.state == "open"
+    assert membership.state == "applied" and membership.reviews == []

@@ -22,13 +22,14 @@ from werkzeug.routing import IntegerConverter, PathConverter
 from app import create_app
 from cohort.extensions import db
 from cohort.invoices.issuing import issue_document
-from cohort.models import OutboxMessage, Payment
+from cohort.models import Membership, OutboxMessage, Payment
 from cohort.money import Money
 from cohort.security import content_security_policy, origin_of
 from cohort.services.ledger import post
 from tests.console_helpers import sign_in
 from tests.factories import csrf_token, form_data, make_cohort, make_enrollment, make_staff
 from tests.membership_factories import make_community, make_membership
+from tests.test_pro_application import ANSWERS as PRO_ANSWERS
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 NOT_HTML_PAGES = ("pdf", "emails")  # PDFs are rendered by WeasyPrint; e-mails are plain text
@@ -390,6 +391,12 @@ def crawl_everything(app: Flask, client, session) -> dict[tuple[str, str], objec
     make_membership(session, community, "pro", state="active")
     make_membership(session, community, "lobby", interval=None)
     session.commit()
+    pro_url = f"/communities/{cohort.slug}/pro/apply"
+    applied_pro = client.post(pro_url, data={**PRO_ANSWERS, "email": "paula@example.org",
+                                             "csrf_token": csrf_token(client, pro_url)})
+    assert applied_pro.status_code == 302, applied_pro.get_data(as_text=True)[:500]
+    pro_application = session.scalars(select(Membership).where(
+        Membership.community_id == community.id, Membership.application.is_not(None))).one()
     sign_in(client, admin.email)
 
     answers = {}
@@ -398,7 +405,8 @@ def crawl_everything(app: Flask, client, session) -> dict[tuple[str, str], objec
             "slug": cohort.slug, "token": enrollment.status_token, "purpose": "deposit",
             "enrollment_id": enrollment.id, "payment_id": payment.id, "message_id": message_id,
             "filename": "cohort.css", "event": "publish", "document_id": receipt.id,
-            "group_slug": "pro-lounge", "plan_slug": "lounge"})
+            "group_slug": "pro-lounge", "plan_slug": "lounge",
+            "membership_id": pro_application.id})
     return answers
 
 
@@ -429,7 +437,8 @@ MUST_RENDER = {
     "staff.home", "staff.dashboard", "staff.queue", "staff.application", "staff.help_page",
     "staff.settings", "staff.copy", "staff.cancel", "dev.mailbox", "dev.message",
     "community.page", "community.terms", "staff.communities", "staff.community", "staff.group",
-    "staff.prices", "staff.terms"}
+    "staff.prices", "staff.terms", "pro.apply", "staff.pro_queue_page",
+    "staff.pro_application"}
 
 
 def test_no_staff_finance_or_applicant_answer_may_be_stored_by_any_cache(app, client, session):

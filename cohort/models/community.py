@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
     JSON,
@@ -22,6 +22,9 @@ from cohort.models.base import Base, RowImmutable, UTCInstant, append_only, one_
 from cohort.models.enrollment import Person
 from cohort.money import Money
 from workflows import MembershipMachine
+
+if TYPE_CHECKING:
+    from cohort.models.review import Review
 
 BILLING_INTERVALS = ("month", "year")
 
@@ -214,6 +217,10 @@ class Membership(Base):
     account: Mapped[BillingAccount] = relationship()
     price: Mapped[PlanPrice | None] = relationship(foreign_keys=[price_id])
     next_price: Mapped[PlanPrice | None] = relationship(foreign_keys=[next_price_id])
+    # The facilitators' reviews of a PRO application (one per facilitator).
+    reviews: Mapped[list[Review]] = relationship(
+        back_populates="membership", cascade="all, delete-orphan",
+        order_by="Review.created_at")
 
     @property
     def grants_access(self) -> bool:

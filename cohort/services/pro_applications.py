@@ -18,19 +18,11 @@ from sqlalchemy.orm import Session
 
 from cohort.addresses import address_key, mailing_address
 from cohort.mail.outbox import queue_mail
-from cohort.models import (
-    BillingAccount,
-    Community,
-    Membership,
-    OutboxMessage,
-    Person,
-    Plan,
-    TermsAgreement,
-    TermsVersion,
-)
+from cohort.models import BillingAccount, Community, Membership, OutboxMessage, Person, Plan
 from cohort.services import ServiceError
 from cohort.services.applications import insert_new
 from cohort.services.locking import lock_row
+from cohort.services.memberships import agree_terms, current_terms, membership_account
 from cohort.services.transitions import change_membership
 from workflows import MembershipMachine
 
@@ -83,25 +75,6 @@ def application_plan(session: Session, community: Community) -> Plan:
     return plan
 
 
-def current_terms(session: Session, community: Community) -> TermsVersion | None:
-    """The community's newest terms version (what an applicant agrees to)."""
-    return session.scalars(select(TermsVersion).where(TermsVersion.community_id == community.id)
-                           .order_by(TermsVersion.version.desc())).first()
-
-
-def _account(session: Session, community: Community, person: Person,
-             now: datetime) -> BillingAccount:
-    """The person's billing account with the community, made on first use (race-safe)."""
-    account = insert_new(session, BillingAccount, ["community_id", "person_id"], {
-        "owner": "membership", "person_id": person.id, "community_id": community.id,
-        "currency": community.currency, "created_at": now})
-    if account is None:
-        account = session.scalars(select(BillingAccount).where(
-            BillingAccount.community_id == community.id,
-            BillingAccount.person_id == person.id)).one()
-    return account
-
-
 def open_application(session: Session, plan: Plan, person_id: int) -> Membership | None:
     """The person's membership of `plan` that has not reached a final state, if any."""
     return session.scalars(select(Membership).where(
@@ -141,7 +114,8 @@ def submit_pro_application(session: Session, community: Community, data: ProAppl
         person = session.scalars(select(Person).where(Person.email_normalized == key)).one()
     # Lock the person's account with the community: two applications at once wait in turn,
     # so the second one finds the first.
-    account = lock_row(session, BillingAccount, _account(session, community, person, now).id)
+    account = lock_row(session, BillingAccount,
+                       membership_account(session, community, person, now).id)
     existing = open_application(session, plan, person.id)
     if existing is not None:
         _tell_owner_of_repeat(session, existing, now)
@@ -156,8 +130,7 @@ def submit_pro_application(session: Session, community: Community, data: ProAppl
         time_zone=data.time_zone, created_at=now, state_changed_at=now)
     session.add(membership)
     if is_new and terms is not None:
-        session.add(TermsAgreement(person_id=person.id, terms_version_id=terms.id,
-                                   agreed_at=now))
+        agree_terms(session, person, terms, now)
     session.flush()
     change_membership(session, membership.id, "apply", actor=f"applicant:{key}", now=now,
                       reason="PRO application submitted")

@@ -33,6 +33,8 @@ MEMBER_NOTICES: dict[str, str] = {
     "undo_cancel": "membership_cancel_undone",
     "schedule": "membership_scheduled",  # a plan kept from the instant the current one ends
     "apply": "pro_application_received",
+    "approve": "pro_application_approved",
+    "decline": "pro_application_declined",
 }
 STAFF_NOTICES = {
     "withdraw": "staff_seat_released",

@@ -4,31 +4,23 @@ from __future__ import annotations
 
 from dataclasses import fields
 
-from flask import Blueprint, Response, abort, redirect, render_template, session, url_for
+from flask import Blueprint, Response, redirect, render_template, session, url_for
 from sqlalchemy import select
 
 from cohort.clock import now
 from cohort.extensions import db
 from cohort.models import Community, Plan, TermsVersion
+from cohort.services.memberships import current_terms
 from cohort.services.pro_applications import (
     ProApplicationData,
     application_plan,
-    current_terms,
     submit_pro_application,
 )
+from cohort.views.community import community_or_404
 from cohort.views.viewer import chosen_zone
 from forms.pro_application import ANSWER_LENGTH, DETAILS_LENGTH, ProApplicationForm
 
 bp = Blueprint("pro", __name__)
-
-
-def community_or_404(slug: str) -> Community:
-    """A community by its address."""
-    community = db.session.scalars(select(Community).where(Community.slug == slug)
-                                   ).one_or_none()
-    if community is None:
-        abort(404, description="There is no community at this address.")
-    return community
 
 
 def _page(community: Community, form: ProApplicationForm, *, expired: bool = False) -> str:
