@@ -273,7 +273,7 @@ def test_every_post_route_refuses_a_post_without_a_csrf_token_and_changes_nothin
             "weeks": "52", "pay-amount": "100.00", "pay-reference": "TRF-1",
             "credit-credit_amount": "1.00", "credit-reason": "Goodwill."}
     known = {"slug": cohort.slug, "enrollment_id": accepted.id, "payment_id": payment.id,
-             "purpose": "deposit", "event": "close"}
+             "purpose": "deposit", "event": "close", "membership_id": 1}
     routes = [rule for rule in app.url_map.iter_rules()
               if "POST" in rule.methods and rule.rule != "/stripe/webhook"]
     assert len(routes) >= 15, [r.rule for r in routes]
@@ -706,7 +706,8 @@ def test_every_post_route_refuses_a_gigabyte_with_413_without_reading_it(app, cl
     enrollment = make_enrollment(session, cohort, state="accepted")
     session.commit()
     known = {"slug": cohort.slug, "enrollment_id": enrollment.id, "payment_id": 1,
-             "purpose": "deposit", "event": "close", "token": enrollment.status_token}
+             "purpose": "deposit", "event": "close", "token": enrollment.status_token,
+             "membership_id": 1}
     routes = [rule for rule in app.url_map.iter_rules() if "POST" in rule.methods]
     assert "/stripe/webhook" in {rule.rule for rule in routes}
     before = snapshot(session)
