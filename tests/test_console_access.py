@@ -25,12 +25,18 @@ GET_ROUTES = {
     "staff.group_session_list": ("facilitator", "admin"),
     "staff.session_recording": ("facilitator", "admin"),
     "staff.session_question_list": ("facilitator", "admin"),
+    "staff.communities": ("facilitator", "finance", "admin"),
+    "staff.community": ("facilitator", "finance", "admin"),
+    "staff.group": ("facilitator", "finance", "admin"),
+    "staff.roster": ("facilitator", "finance", "admin"),
+    "staff.prices": ("finance", "admin"),
+    "staff.terms": ("facilitator", "admin"),
     "staff.pro_queue_page": ("facilitator", "admin"),
     "staff.pro_application": ("facilitator", "admin"),
 }
 POST_ONLY = {"staff.review", "staff.preview", "staff.decide", "staff.cohort_action",
              "staff.confirm", "staff.recordings_until", "staff.question_action",
-             "staff.pro_review", "staff.pro_preview", "staff.pro_decide"}
+             "staff.set_price", "staff.pro_review", "staff.pro_preview", "staff.pro_decide"}
 
 
 def _pro_application(session, slug: str) -> Membership:
@@ -46,7 +52,9 @@ def _url(rule: str, cohort, enrollment, community=None, membership=None) -> str:
            .replace("<event>", "close")
            .replace("<int:session_id>", str(cohort.meetings[0].id))
            .replace("<int:question_id>", "1")
-           .replace("<int:membership_id>", str(membership.id if membership else 0)))
+           .replace("<int:membership_id>", str(membership.id if membership else 0))
+           .replace("<group_slug>", "pro-lounge").replace("<plan_slug>", "lounge")
+           .replace("<interval>", "month"))
     if community is not None:
         url = url.replace("<community>", community.slug).replace("<group>", "lobby-room")
     return url
