@@ -293,3 +293,31 @@ def test_an_altered_or_expired_card_link_opens_nothing(app, client, session, loc
     expired = client.get(path)
     assert expired.status_code == 404
     assert "has expired" in expired.get_data(as_text=True)
+
+
+def test_a_past_due_member_can_end_the_membership_from_the_card_page_instead_of_paying(
+        app, client, session, localstripe):
+    stripe_client = use_localstripe(app, localstripe)
+    member = subscribed_member(session, stripe_client, paid_through=NOW)
+    invoice_id = fail_renewal(stripe_client, localstripe, member.subscription_id, card=DECLINED)
+    stand_in_for_failed_webhook(session, stripe_client, invoice_id, NOW)
+    path = CARD_LINK.search(_mails(session, "membership_payment_failed")[0].body_text).group(1)
+    token = page_csrf(client, path)
+    session.rollback()
+
+    unticked = client.post(f"{path}/cancel", data={"csrf_token": token})
+    assert unticked.status_code == 422
+    assert "Tick the box to confirm" in unticked.get_data(as_text=True)
+    session.rollback()
+    assert session.get(Membership, member.membership_id).state == "past_due"
+
+    ended = client.post(f"{path}/cancel", data={"csrf_token": token, "confirm": "y"})
+    assert ended.status_code == 302
+    session.rollback()
+    membership = session.get(Membership, member.membership_id)
+    assert membership.state == "ended" and membership.ended_at == NOW
+    assert stripe_client.v1.subscriptions.retrieve(member.subscription_id).status == "canceled"
+    assert len(_mails(session, "membership_cancelled")) == 1
+    set_clock(app, "2024-01-14T08:00:00Z")
+    _tick(app)
+    assert _mails(session, "dunning_reminder") == []  # no reminder after cancelling
