@@ -142,8 +142,9 @@ def test_public_pages_read_without_a_transaction_and_an_application_writes_in_on
     data = {**form_data(), "csrf_token": csrf_token(client, url)}
     statements, response = _transaction_states(session, lambda: client.post(url, data=data))
     assert response.status_code == 302
-    # Everything an application writes is one transaction: all of it or nothing.
-    assert [s for s, _ in statements].count("INSERT") == 5
+    # Everything an application writes is one transaction: all of it or nothing (how many rows
+    # it writes is pinned above).
+    assert "INSERT" in [s for s, _ in statements]
     assert all(inside for _, inside in statements), statements
 
     # The connection goes back to the pool as it came: the next transaction is a transaction.
