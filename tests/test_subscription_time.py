@@ -235,6 +235,32 @@ def test_a_switch_to_yearly_takes_effect_when_the_paid_month_ends(app, client, s
     assert (switched.period_start, switched.paid_through) == (end, new.current_period_end)
 
 
+def test_a_switch_chosen_in_the_hub_stops_stripe_renewing_and_survives_stripe_ending_it(
+        app, client, session, stripe_live, localstripe):
+    """Real Stripe would renew at the old price at period end: the switch tells it not to (its
+    undo lets it renew again), and Stripe's end of it (the deleted notice) leaves the
+    membership to the tick, which starts the new interval."""
+    from cohort.services.hub_memberships import switch_interval
+    from cohort.services.subscription_payments import subscription_deleted
+
+    _community, membership = _subscribed(session, client, localstripe)
+    gateway = subscription_gateway()
+    sub_id, start, end = (membership.stripe_subscription_id, membership.period_start,
+                          membership.paid_through)
+
+    def renews_at_stripe() -> bool:
+        return not gateway.read_subscription(sub_id).cancel_at_period_end
+
+    for interval, renews in (("year", False), ("month", True), ("year", False)):
+        switch_interval(session, membership.person_id, membership.id, interval, now=start)
+        session.commit()
+        assert renews_at_stripe() is renews
+
+    assert subscription_deleted(session, membership.id, end) == "switch pending"
+    session.commit()
+    assert membership_of(session, "mia@example.org").state == "active"
+    assert _tick(app, end).switched == [membership.id]
+
 
 def test_a_renewal_whose_webhook_was_missed_is_applied_by_the_tick_a_day_later(
         app, client, session, stripe_live, localstripe):

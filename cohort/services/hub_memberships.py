@@ -27,7 +27,7 @@ from cohort.mail.outbox import queue_mail
 from cohort.models import BILLING_INTERVALS, AuditRecord, Membership, Plan, PlanPrice
 from cohort.services import ServiceError
 from cohort.services.locking import lock_row
-from cohort.services.subscriptions import schedule_cancel
+from cohort.services.subscriptions import hold_renewal, schedule_cancel
 from cohort.services.subscriptions import undo_cancel as undo_cancel_at_stripe
 from cohort.services.transitions import change_membership
 from workflows import MembershipMachine
@@ -174,6 +174,8 @@ def switch_interval(session: Session, person_id: int, membership_id: int, interv
         raise ServiceError(f"Your membership renews {INTERVAL_WORDS[interval]} already.")
     before = membership.next_price
     membership.next_price_id = wanted
+    # Stripe must not renew at the old price: at period end the tick starts the new interval.
+    hold_renewal(membership, wanted is not None)
     session.flush()
     session.refresh(membership, ["next_price"])
     renews = membership.next_price or membership.price

@@ -180,6 +180,9 @@ def subscription_deleted(session: Session, membership_id: int, now: datetime) ->
     if state == "approved":  # the approval stands; a new subscription can be started
         membership.stripe_subscription_id = None
         return "subscription cleared"
+    if state == "active" and membership.next_price_id is not None:
+        # A switch asked Stripe not to renew: the tick starts the new interval at period end.
+        return "switch pending"
     event = {"pending": "abandon", "active": "cancel", "past_due": "cancel",
              "cancelling": "end"}.get(state)
     if event is None or (event == "end" and membership.paid_through

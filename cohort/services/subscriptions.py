@@ -319,6 +319,14 @@ def _cancel_at_period_end(gateway: SubscriptionGateway, subscription_id: str,
                   subscription_id, params={"cancel_at_period_end": flag})
 
 
+def hold_renewal(membership: Membership, hold: bool, *,
+                 gateway: SubscriptionGateway | None = None) -> None:
+    """Tell Stripe not to renew at period end (a switch: the tick starts the new interval)."""
+    if membership.stripe_subscription_id:
+        _cancel_at_period_end(gateway or subscription_gateway(),
+                              membership.stripe_subscription_id, hold)
+
+
 def schedule_cancel(session: Session, membership: Membership, *, actor: str, now: datetime,
                     gateway: SubscriptionGateway | None = None) -> Membership:
     """Cancel at the end of the paid period (past due: at once); Stripe will not renew."""
@@ -342,8 +350,9 @@ def undo_cancel(session: Session, membership: Membership, *, actor: str, now: da
                                 reason="cancellation undone by the member")
     changed.cancel_requested_at = None
     if changed.stripe_subscription_id:
+        # Stripe renews again, unless a switch waits for the period's end (the tick does it).
         _cancel_at_period_end(gateway or subscription_gateway(), changed.stripe_subscription_id,
-                              False)
+                              changed.next_price_id is not None)
     session.flush()
     return changed
 
