@@ -169,3 +169,28 @@ def test_an_enrollments_ledger_is_not_touched_by_a_members_payments(session):
     assert membership.account_id != enrollment.account_id
     assert balance(session, enrollment.account) == Money(10_000, "USD")
     assert balance(session, membership.account) == Money(0, "USD")
+
+
+def test_the_webhook_and_the_return_check_at_once_record_one_invoice_receipt_and_payment(
+        app, session):
+    """Six simultaneous notices of one paid Stripe invoice: the account's lock keeps it to one."""
+    from cohort.extensions import db
+    from cohort.models import Membership
+    from tests.test_concurrency import _all_at_once
+
+    membership_id = make_membership(session, make_community(session), "lounge").id
+    session.commit()
+
+    def notice(_: int) -> int:
+        member = db.session.get(Membership, membership_id)
+        paid = _pay(db.session, member, invoice_id="in_race")
+        db.session.commit()
+        return paid.invoice.id
+
+    results = _all_at_once(app, 6, notice)
+
+    assert not [r for r in results if isinstance(r, Exception)], results
+    session.rollback()
+    assert len(set(results)) == 1
+    assert _count(session, Payment) == 1 and _count(session, Document) == 2
+    assert _count(session, LedgerEntry) == 2
