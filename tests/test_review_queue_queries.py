@@ -14,7 +14,7 @@ from flask import g
 from sqlalchemy import event, func, insert, select
 
 from cohort.extensions import db
-from cohort.models import ApplicationAnswers, Enrollment, Person
+from cohort.models import ApplicationAnswers, BillingAccount, Enrollment, Person
 from cohort.models.review import Review
 from cohort.services.applications import new_status_token
 from tests.console_helpers import sign_in
@@ -34,13 +34,20 @@ def _add_applications(session, cohort_id: int, reviewer_id: int, how_many: int) 
     person_ids = conn.execute(
         insert(Person.__table__).returning(Person.__table__.c.id, sort_by_parameter_order=True),
         people).scalars().all()
+    account_ids = conn.execute(  # each enrollment bills to its own account
+        insert(BillingAccount.__table__).returning(BillingAccount.__table__.c.id,
+                                                   sort_by_parameter_order=True),
+        [{"owner": "enrollment", "person_id": person_id, "currency": "USD",
+          "created_at": SUBMITTED} for person_id in person_ids]).scalars().all()
     enrollment_ids = conn.execute(
         insert(Enrollment.__table__).returning(Enrollment.__table__.c.id,
                                                sort_by_parameter_order=True),
-        [{"cohort_id": cohort_id, "person_id": person_id, "state": "submitted",
-          "status_token": new_status_token(), "time_zone": answers["time_zone"],
-          "country": answers["country"], "submitted_at": SUBMITTED,
-          "state_changed_at": SUBMITTED} for person_id in person_ids]).scalars().all()
+        [{"cohort_id": cohort_id, "person_id": person_id, "account_id": account_id,
+          "state": "submitted", "status_token": new_status_token(),
+          "time_zone": answers["time_zone"], "country": answers["country"],
+          "submitted_at": SUBMITTED, "state_changed_at": SUBMITTED}
+         for person_id, account_id in zip(person_ids, account_ids, strict=True)]
+    ).scalars().all()
     fields = {k: v for k, v in answers.items() if k != "email"}
     conn.execute(insert(ApplicationAnswers.__table__),
                  [{**fields, "full_name": person["name"], "enrollment_id": enrollment_id,
