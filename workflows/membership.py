@@ -57,6 +57,7 @@ class MembershipMachine(LifecycleMachine):
         "lapse": "end the grace period of",
         "leave": "leave",
         "abandon": "abandon",
+        "upgrade": "end for an upgrade",
     }
 
     pending = Stage("Waiting for confirmation or payment", initial=True, traits={OPEN})
@@ -88,6 +89,10 @@ class MembershipMachine(LifecycleMachine):
     lapse = past_due.to(ended, cond="grace_over")
     leave = active.to(ended, cond="free_plan")
     abandon = pending.to(ended) | approved.to(ended) | applied.to(ended)
+    # A paid plan that a bigger one includes (the Lounge in PRO) ends the instant the bigger one
+    # starts; what was paid and not used is refunded (see cohort/proration.py).
+    upgrade = (active.to(ended, cond="paid_plan") | past_due.to(ended)
+               | cancelling.to(ended))
 
     # The facilitators' decisions on a PRO application (and the recommendations a review makes).
     decisions: ClassVar[tuple[str, ...]] = ("approve", "decline")

@@ -33,6 +33,7 @@ from cohort.payments.subscription_shapes import InvoiceInfo, SubscriptionInfo
 from cohort.services.dunning import record_failure
 from cohort.services.hub import hub_url  # the one address of the hub, for e-mails
 from cohort.services.locking import lock_row
+from cohort.services.pro_upgrade import upgrade_from_lounge
 from cohort.services.transitions import change_membership
 from workflows import MembershipMachine
 
@@ -126,6 +127,9 @@ def apply_paid_invoice(session: Session, membership_id: int, paid: PaidInvoice, 
         mail = _record(session, membership, paid, now)
         change_membership(session, membership.id, first, actor=actor, now=now,
                           reason=f"first payment ({paid.invoice_id})", notify=False)
+        if first == "activate" and membership.plan.by_application:
+            # PRO includes the Lounge: it ends now and its unused time is refunded.
+            upgrade_from_lounge(session, membership, actor=actor, now=now)
         queue_mail(session, kind="membership_welcome", to=membership.person.email, now=now,
                    membership=membership, community=membership.community, plan=membership.plan,
                    person=membership.person, **mail)

@@ -35,6 +35,7 @@ MEMBER_NOTICES: dict[str, str] = {
     "apply": "pro_application_received",
     "approve": "pro_application_approved",
     "decline": "pro_application_declined",
+    "upgrade": "membership_upgraded",
 }
 STAFF_NOTICES = {
     "withdraw": "staff_seat_released",
