@@ -20,9 +20,11 @@ from cohort.demo_berlin import BERLIN
 from cohort.mail.outbox import render_mail, status_url
 from cohort.models import Cohort, Document, Enrollment, OutboxMessage, Payment, Registration
 from cohort.money import Money
+from cohort.schedule import format_instant
 from cohort.services.applications import submit_application
 from cohort.services.cancellation import cancel_cohort
 from cohort.services.confirmation import confirm_cohort
+from cohort.services.group_sessions import session_by_id
 from cohort.services.rebates import rebates_due
 from cohort.services.transitions import change_cohort, change_enrollment
 from tests.console_helpers import page_token, sign_in
@@ -38,8 +40,11 @@ from tests.factories import (
 from tests.payments_helpers import pay_by_card, register, wait_until
 
 NOW = utc("2024-01-10T20:00:00Z")
+# The e-mails a cohort's people can receive: every kind but the communities' own (memberships,
+# the Lobby, PRO applications, the hub, dunning, terms), which their own tests read.
+COMMUNITY_ONLY = ("dunning_", "hub_", "lobby_", "membership_", "pro_application_", "terms_")
 EMAIL_KINDS = sorted(p.stem for p in (Path(__file__).parents[1] / "templates" / "emails")
-                     .glob("*.txt"))
+                     .glob("*.txt") if not p.stem.startswith(COMMUNITY_ONLY))
 # What each program's words must include (any one of) for a zone and for money, and never say.
 SPEAKS = {
     "seed": {"zone": ("USA Pacific Time", "PST", "PDT"), "money": ("$", "USD"), "never": ()},
@@ -247,10 +252,17 @@ def test_every_page_mail_document_and_calendar_speaks_the_cohorts_zone_and_curre
                                     credit_note=documents[0],
                                     status_url=status_url(ada.status_token))
         rendered["rebate_issued"] = f"{subject}\n{body}"
+    meeting = session_by_id(session, cohort.meetings[0].id)
+    for kind in ("session_reminder", "recording_available"):
+        when = format_instant(meeting.starts_at, cohort.time_zone)
+        subject, body = render_mail(kind, person=ada.person, row=meeting, when=when,
+                                    own_when=when, page_url="http://cohort.test/members")
+        rendered[kind] = f"{subject}\n{body}"
     expected = set(EMAIL_KINDS) - ({"rebate_issued"} if program == "berlin" else set())
     assert set(rendered) == expected
     with_zone = {"application_received", "application_repeated", "enrollment_accepted",
-                 "enrollment_lapsed", "invoice_issued"}
+                 "enrollment_lapsed", "invoice_issued", "session_reminder",
+                 "recording_available"}
     with_money = {"enrollment_accepted", "payment_receipt", "invoice_issued",
                   "enrollment_cancelled", "late_deposit_refunded", "overpayment_returned",
                   "rebate_issued"}
