@@ -63,15 +63,19 @@ DEMO_MEMBERS = (
 )
 # A PRO application waiting for the facilitators, in the seed's criteria.
 DEMO_APPLICANT = DemoMember("Priya Pro", "priya.pro@example.org", "pro", "applied", "month")
-DEMO_APPLICATION = {
-    "formal_training": "Yes: the S3 Facilitator Training (2023) and two S3 workshops.",
+DEMO_APPLICATION = {  # the answers of the PRO application form (forms/pro_application.py)
+    "full_name": "Priya Pro", "email": "priya.pro@example.org", "time_zone": "Europe/Lisbon",
+    "s3_training": "yes",
+    "training_details": "The S3 Facilitator Training (2023) and two S3 workshops.",
     "exception_reason": "",
-    "pattern_experience": "Three years of Driver Mapping, Consent Decision Making and "
-                          "Navigate via Tension with teams in a cooperative.",
-    "working_with_others": "I run an internal S3 practice group and facilitate workshops for "
-                           "non-profits.",
-    "giving_and_receiving": "I would bring case studies from the cooperative and host a "
-                            "monthly reading circle.",
+    "s3_experience": "Three years of Driver Mapping, Consent Decision Making and "
+                     "Navigate via Tension with teams in a cooperative.",
+    "helping_others": "working",
+    "helping_details": "I run an internal S3 practice group and facilitate workshops for "
+                       "non-profits.",
+    "giving": "I would bring case studies from the cooperative and host a monthly reading "
+              "circle.",
+    "terms_version": 1,
 }
 
 

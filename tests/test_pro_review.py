@@ -76,6 +76,8 @@ def test_each_facilitator_reviews_a_pro_application_once_and_the_queue_shows_bot
         ("Sheella Mierson", "approve", "Changed my mind.")]
     assert all(r.enrollment_id is None for r in reviews)
 
+    staff_page = evan.get(f"/staff/communities/{community.slug}").get_data(as_text=True)
+    assert f'href="/staff/communities/{community.slug}/queue"' in staff_page
     queue = evan.get(f"/staff/communities/{community.slug}/queue").get_data(as_text=True)
     assert "Evan Miller: approve" in queue and "Sheella Mierson: approve" in queue
     assert "Application received:</strong> 2" in queue
