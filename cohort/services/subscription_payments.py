@@ -34,13 +34,9 @@ from cohort.services.dunning import record_failure
 from cohort.services.hub import hub_url  # the one address of the hub, for e-mails
 from cohort.services.locking import lock_row
 from cohort.services.pro_upgrade import upgrade_from_lounge
+from cohort.services.subscription_billing import record_subscription_payment
 from cohort.services.transitions import change_membership
 from workflows import MembershipMachine
-
-try:  # the billing service issues the documents and posts the ledger (lands separately)
-    from cohort.services.subscription_billing import record_subscription_payment
-except ImportError:  # pragma: no cover - until it is on main
-    record_subscription_payment = None
 
 logger = logging.getLogger(__name__)
 HANDLED_EVENTS = (INVOICE_PAID, INVOICE_FAILED, SUBSCRIPTION_DELETED)
@@ -101,7 +97,7 @@ def _record(session: Session, membership: Membership, paid: PaidInvoice,
     about it says and attaches."""
     mail: dict[str, object] = {"hub_url": hub_url(), "amount": Money(
         paid.amount_cents, paid.currency) if paid.currency else None}
-    if record_subscription_payment is None or paid.amount_cents <= 0:
+    if paid.amount_cents <= 0:
         return mail
     invoice, receipt, _ = record_subscription_payment(
         session, membership, amount_cents=paid.amount_cents, currency=paid.currency,
