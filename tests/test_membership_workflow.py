@@ -69,3 +69,52 @@ def test_a_kept_plan_starts_exactly_when_the_one_it_follows_ends():
     assert machine.explain("start", facts(starts_at=start)) == [
         "It starts on 2026-03-04 12:00 UTC."]
     assert machine.fire("start", facts(starts_at=start, now=start)) == "active"
+
+
+# The whole matrix: every state × every event, with facts that satisfy every guard (a paid plan
+# whose period and grace are over and whose start has come, or the free plan for `leave`).
+# Each allowed pair leads where the table says; every other pair is refused in words.
+MATRIX = {
+    ("pending", "apply"): "applied", ("pending", "schedule"): "scheduled",
+    ("pending", "activate"): "active", ("pending", "abandon"): "ended",
+    ("applied", "approve"): "approved", ("applied", "decline"): "declined",
+    ("applied", "abandon"): "ended",
+    ("approved", "activate"): "active", ("approved", "abandon"): "ended",
+    ("scheduled", "start"): "scheduled->active", ("scheduled", "cancel"): "ended",
+    ("active", "renew"): "active", ("active", "fail_payment"): "past_due",
+    ("active", "cancel"): "cancelling", ("active", "leave"): "ended (free)",
+    ("active", "upgrade"): "ended",
+    ("past_due", "recover"): "active", ("past_due", "cancel"): "ended",
+    ("past_due", "lapse"): "ended", ("past_due", "upgrade"): "ended",
+    ("cancelling", "undo_cancel"): "active (period left)", ("cancelling", "end"): "ended",
+    ("cancelling", "upgrade"): "ended",
+}
+OVER = facts(paid_through=NOW, grace_until=NOW, starts_at=NOW)
+
+
+@pytest.mark.parametrize("state", MembershipMachine.state_ids())
+@pytest.mark.parametrize("event", MembershipMachine.event_ids())
+def test_every_state_and_event_is_either_a_transition_or_refused_in_words(state, event):
+    expected = MATRIX.get((state, event))
+    machine = MembershipMachine(state)
+    if expected is None:
+        reasons = machine.explain(event, OVER)
+        assert reasons and reasons[0].startswith("You cannot ") and state in reasons[0]
+        with pytest.raises(Refused):
+            machine.fire(event, OVER)
+        assert machine.state == state  # a refusal changes nothing
+        return
+    given = OVER
+    if expected == "ended (free)":
+        given, expected = facts(free=True), "ended"
+    elif expected == "active (period left)":
+        given, expected = facts(paid_through=NOW + timedelta(seconds=1)), "active"
+    elif expected == "scheduled->active":
+        expected = "active"
+    assert machine.fire(event, given) == expected
+
+
+def test_the_matrix_names_every_transition_the_machine_defines():
+    defined = {(s, e) for s in MembershipMachine.state_ids()
+               for e in MembershipMachine.events_from(s)}
+    assert defined == set(MATRIX)
