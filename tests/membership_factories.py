@@ -17,6 +17,7 @@ from cohort.models import (
     Person,
     Plan,
     PlanPrice,
+    TermsAgreement,
     TermsVersion,
 )
 from cohort.services.applications import normalize_email
@@ -110,8 +111,13 @@ def account_for(session: Session, community: Community, person: Person) -> Billi
 def make_membership(session: Session, community: Community, plan_slug: str, *,
                     state: str = "active", person: Person | None = None,
                     interval: str | None = "month", started_at: datetime | None = None,
-                    paid_through: datetime | None = None, **overrides: Any) -> Membership:
-    """A membership in `state` directly (no transitions run); dates default around CREATED."""
+                    paid_through: datetime | None = None, agreed_terms: bool = True,
+                    **overrides: Any) -> Membership:
+    """A membership in `state` directly (no transitions run); dates default around CREATED.
+
+    Its person has agreed to the community's newest terms at CREATED unless `agreed_terms` is
+    false (a group opens only to someone who agreed to the terms in force).
+    """
     person = person or make_member_person(session)
     plan = plan_of(session, community, plan_slug)
     price = None if plan.free else price_of(session, plan, interval or "month")
@@ -129,5 +135,12 @@ def make_membership(session: Session, community: Community, plan_slug: str, *,
         state_changed_at=CREATED, **overrides,
     )
     session.add(membership)
+    terms = session.scalars(select(TermsVersion).where(
+        TermsVersion.community_id == community.id).order_by(TermsVersion.version.desc())).first()
+    if agreed_terms and terms is not None and session.scalars(select(TermsAgreement).where(
+            TermsAgreement.person_id == person.id,
+            TermsAgreement.terms_version_id == terms.id)).first() is None:
+        session.add(TermsAgreement(person_id=person.id, terms_version_id=terms.id,
+                                   agreed_at=min(CREATED, terms.published_at)))
     session.flush()
     return membership

@@ -21,10 +21,15 @@ from cohort.models import (
     TermsAgreement,
     TermsVersion,
 )
-from cohort.services.access import open_groups
+from cohort.services.access import (
+    communities_awaiting_agreement,
+    open_groups,
+    terms_in_force,
+)
 from cohort.services.questions import own_questions
 from cohort.services.recordings import watchable
 from cohort.services.session_access import attended_cohorts, sessions_open_to
+from cohort.services.terms_links import agree_url
 
 
 @dataclass(frozen=True)
@@ -49,6 +54,8 @@ class MemberPage:
     questions: list[SessionQuestion]
     agreements: list[AgreedTerms]
     zone: str  # the zone the person gave us (their latest application or membership)
+    # Communities whose new terms wait for the person's agreement: (community, terms, link).
+    awaiting_terms: list[tuple[Community, TermsVersion, str]]
 
 
 def member_page(session: Session, person_id: int, now: datetime) -> MemberPage | None:
@@ -75,4 +82,17 @@ def member_page(session: Session, person_id: int, now: datetime) -> MemberPage |
         person=person, groups=open_groups(session, person_id, now), cohorts=cohorts,
         upcoming=[s for s in sessions_open_to(session, person_id, now) if s.ends_at > now],
         recordings=watchable(session, person_id, now),
-        questions=own_questions(session, person_id), agreements=agreements, zone=zone)
+        questions=own_questions(session, person_id), agreements=agreements, zone=zone,
+        awaiting_terms=_awaiting_terms(session, person, now))
+
+
+def _awaiting_terms(session: Session, person: Person, now: datetime
+                    ) -> list[tuple[Community, TermsVersion, str]]:
+    """The communities whose groups stay closed until the person agrees to their new terms."""
+    waiting = []
+    for community_id in sorted(communities_awaiting_agreement(session, person.id, now)):
+        community = session.get(Community, community_id)
+        terms = terms_in_force(session, community_id, now)
+        if community is not None and terms is not None:
+            waiting.append((community, terms, agree_url(community, person, terms, now)))
+    return waiting

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload
 
 from cohort.models import Cohort, Group, GroupSession, RecordingOpen, SessionRecording
-from cohort.services.access import open_groups
+from cohort.services.access import entered_groups
 from cohort.services.reminders import announce_recording
 from cohort.services.session_access import attended_cohorts
 
@@ -64,7 +64,7 @@ def _cohort_recordings_open(cohort: Cohort, now: datetime) -> bool:
 
 def watchable(session: Session, person_id: int, now: datetime) -> list[GroupSession]:
     """The sessions with a recording this person may watch at `now`, newest first."""
-    group_ids = [g.id for g in open_groups(session, person_id, now)]
+    group_ids = [g.id for g in entered_groups(session, person_id, now)]
     cohort_ids = list(session.scalars(attended_cohorts(person_id)))
     stmt = (
         select(GroupSession).join(SessionRecording)

@@ -9,7 +9,7 @@ from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session, joinedload
 
 from cohort.models import Cohort, Enrollment, Group, GroupSession, Person
-from cohort.services.access import group_members, open_groups
+from cohort.services.access import agreed_current_terms, entered_groups, group_members
 from workflows import EnrollmentMachine
 
 
@@ -22,7 +22,7 @@ def attended_cohorts(person_id: int) -> Select[tuple[int]]:
 
 def sessions_open_to(session: Session, person_id: int, at: datetime) -> list[GroupSession]:
     """Every session of every cohort and group the person can enter at `at`, in time order."""
-    group_ids = [g.id for g in open_groups(session, person_id, at)]
+    group_ids = [g.id for g in entered_groups(session, person_id, at)]
     stmt = (
         select(GroupSession)
         .where(or_(GroupSession.group_id.in_(group_ids),
@@ -43,13 +43,17 @@ class Attendee:
 
 
 def attendees(session: Session, row: GroupSession, at: datetime) -> list[Attendee]:
-    """Everyone who may enter the session at `at`: the group's members or the cohort's
-    participants, one entry per person."""
+    """Everyone who may enter the session at `at`: the group's members who agreed to the terms
+    in force, or the cohort's participants, one entry per person."""
     found: dict[int, Attendee] = {}
     if row.group_id is not None:
-        for membership in group_members(session, row.group_id, at):
-            found.setdefault(membership.person_id, Attendee(membership.person,
-                                                            membership.time_zone))
+        members = group_members(session, row.group_id, at)
+        agreed = agreed_current_terms(session, row.group.community_id,
+                                      [m.person_id for m in members], at) if members else set()
+        for membership in members:
+            if membership.person_id in agreed:
+                found.setdefault(membership.person_id, Attendee(membership.person,
+                                                                membership.time_zone))
     else:
         stmt = (select(Enrollment).where(
             Enrollment.cohort_id == row.cohort_id,
