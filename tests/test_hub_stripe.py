@@ -52,7 +52,7 @@ def test_pro_cancelled_in_the_hub_with_the_lounge_kept_changes_over_at_one_insta
     url = subscribe_url(community, plan="pro", token=pro_subscribe_token(approved))
     assert post_subscription(client, localstripe, url).status_code == 302
     wait_until(session, lambda: _count(session, StripeEvent,
-                                       StripeEvent.type == "invoice.payment_succeeded") == 1)
+                                       StripeEvent.type == "invoice.payment_succeeded") >= 1)
     pro = membership_of(session, "mia@example.org")
     assert (pro.id, pro.state) == (approved.id, "active")
     end, pro_sub = pro.paid_through, pro.stripe_subscription_id

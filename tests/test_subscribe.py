@@ -67,7 +67,7 @@ def test_the_webhook_after_an_activation_changes_nothing(app, client, session, s
     membership = membership_of(session, "mia@example.org")
 
     wait_until(session, lambda: _count(session, StripeEvent,
-                                       StripeEvent.type == "invoice.payment_succeeded") == 1)
+                                       StripeEvent.type == "invoice.payment_succeeded") >= 1)
 
     again = membership_of(session, "mia@example.org")
     assert (again.state, again.paid_through) == ("active", membership.paid_through)

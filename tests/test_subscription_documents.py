@@ -27,7 +27,7 @@ def test_the_first_payment_and_a_renewal_each_make_one_invoice_and_one_receipt_a
     membership = membership_of(session, "mia@example.org")
     first_invoice, account_id = membership.last_invoice_id, membership.account_id
     wait_until(session, lambda: session.scalar(select(func.count()).select_from(StripeEvent).where(
-        StripeEvent.type == "invoice.payment_succeeded")) == 1)
+        StripeEvent.type == "invoice.payment_succeeded")) >= 1)
 
     first = _documents(session, account_id)
     assert [d.kind for d in first] == ["invoice", "receipt"]

@@ -42,8 +42,10 @@ def _subscribed(session, client, localstripe, interval="month"):
     session.commit()
     response = post_subscription(client, localstripe, subscribe_url(community, interval=interval))
     assert response.status_code == 302, response.get_data(as_text=True)[:1500]
+    # The first invoice's signed notice has been handled (">= 1": localstripe may still be
+    # delivering an earlier test's notices to this server, one try each, about a second late).
     wait_until(session, lambda: _count(session, StripeEvent,
-                                       StripeEvent.type == "invoice.payment_succeeded") == 1)
+                                       StripeEvent.type == "invoice.payment_succeeded") >= 1)
     return community, membership_of(session, "mia@example.org")
 
 
@@ -147,7 +149,7 @@ def test_cancelling_keeps_access_to_the_period_end_then_the_tick_deletes_the_sub
     assert subscription_gateway().read_subscription(
         ended.stripe_subscription_id).status == "canceled"
     wait_until(session, lambda: _count(session, StripeEvent,
-                                       StripeEvent.type == "customer.subscription.deleted") == 1)
+                                       StripeEvent.type == "customer.subscription.deleted") >= 1)
     assert membership_of(session, "mia@example.org").state == "ended"
     assert _count(session, OutboxMessage, OutboxMessage.kind == "membership_ended") == 1
 
