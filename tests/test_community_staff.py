@@ -39,20 +39,22 @@ def _staff(client, session, role):
 
 
 def _lounge_history(session, community):
-    """Ann: Lounge from Jan 10 to Feb 10; Ben: PRO from Feb 1 on; Cy: Lobby only."""
+    """Ann: Lounge from Jan 10 to Feb 10; Ben: PRO from Feb 1 on (agreed then); Cy: Lobby only.
+
+    Only Ben has agreed to the terms."""
     ann = make_membership(session, community, "lounge", state="ended",
                           person=make_member_person(session, name="Ann Ended"),
                           started_at=utc("2026-01-10T00:00:00Z"),
-                          paid_through=utc("2026-02-10T00:00:00Z"))
+                          paid_through=utc("2026-02-10T00:00:00Z"), agreed_terms=False)
     ben = make_membership(session, community, "pro", state="active",
                           person=make_member_person(session, name="=Ben Pro"),
                           started_at=utc("2026-02-01T00:00:00Z"),
-                          paid_through=utc("2026-04-01T00:00:00Z"))
+                          paid_through=utc("2026-04-01T00:00:00Z"), agreed_terms=False)
     agree_terms(session, ben.person, current_terms(session, community),
                 utc("2026-02-01T00:00:00Z"))
     make_membership(session, community, "lobby", interval=None,
                     person=make_member_person(session, name="Cy Lobby"),
-                    started_at=utc("2026-01-01T00:00:00Z"))
+                    started_at=utc("2026-01-01T00:00:00Z"), agreed_terms=False)
     session.commit()
     return ann, ben
 
