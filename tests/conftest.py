@@ -29,6 +29,7 @@ from cohort.extensions import db
 from cohort.models import Base
 from cohort.payments import setup as payments_setup
 from cohort.worker.loop import Worker
+from tests.browser_helpers import CHROMIUM, LAUNCH_ARGS, browser_unavailable
 from tests.factories import set_clock
 from tests.live_server import LiveServer
 from tests.localstripe_server import LocalStripe, localstripe_available
@@ -199,3 +200,22 @@ def stripe_live(app: Flask, localstripe: LocalStripe) -> Iterator[LiveServer]:
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="module")
+def browser(request: pytest.FixtureRequest) -> Iterator[object]:
+    """One headless Chromium (Debian's) for a test module; Playwright's `expect` waits the
+    module's TIMEOUT_MS (10 s unless the module says otherwise)."""
+    reason = browser_unavailable()
+    if reason:
+        pytest.skip(reason)
+    from playwright.sync_api import expect, sync_playwright
+
+    expect.set_options(timeout=getattr(request.module, "TIMEOUT_MS", 10_000))
+    playwright = sync_playwright().start()
+    chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
+    try:
+        yield chromium
+    finally:
+        chromium.close()
+        playwright.stop()

@@ -28,13 +28,10 @@ from cohort.demo import seed_demo
 from cohort.models import Cohort, Document, Enrollment, LedgerEntry, Payment
 from cohort.worker.loop import Worker
 from tests.browser_helpers import (
-    CHROMIUM,
-    LAUNCH_ARGS,
     PHONE,
     PageWatch,
     Screenshots,
     body_text,
-    browser_unavailable,
     cents_in,
     horizontal_overflow,
     reload_until,
@@ -90,24 +87,6 @@ SYDNEY = Applicant(
     details="Sociocracy for All's facilitation course, twelve weeks in 2023.",
     country="AU", country_name="Australia", zone="Australia/Sydney", locale="en-AU",
     deposit_card=THREE_D_SECURE, address="1 Harbour Street\nSydney NSW 2000")
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    """One headless Chromium for the module (Debian's, never a downloaded one)."""
-    reason = browser_unavailable()
-    if reason:
-        pytest.skip(reason)
-    from playwright.sync_api import expect, sync_playwright
-
-    expect.set_options(timeout=TIMEOUT_MS)
-    playwright = sync_playwright().start()
-    chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
-    try:
-        yield chromium
-    finally:
-        chromium.close()
-        playwright.stop()
 
 
 @pytest.fixture

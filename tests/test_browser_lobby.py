@@ -16,12 +16,12 @@ from cohort.models import Membership, OutboxMessage, Person
 from tests.browser_helpers import PHONE, PageWatch, Screenshots, horizontal_overflow
 from tests.factories import set_clock
 from tests.live_server import LiveServer
-from tests.test_browser_journey import TIMEOUT_MS, backend_of, browser, expect  # noqa: F401
+from tests.test_browser_journey import TIMEOUT_MS, backend_of, expect
 
 
 def test_a_visitor_on_a_phone_reads_the_plans_joins_the_lobby_and_confirms(
         request: pytest.FixtureRequest, app: Flask, session: Any, stripe_live: LiveServer,
-        browser: Any) -> None:  # noqa: F811
+        browser: Any) -> None:
     seed_demo(session, parse_instant("2026-02-01T10:00:00Z"))
     session.commit()
     set_clock(app, "2026-02-01T10:00:00Z")

@@ -30,12 +30,11 @@ from tests.factories import make_staff, set_clock
 from tests.live_server import LiveServer
 from tests.payments_helpers import VISA
 from tests.smtp_server import SmtpTestServer
-from tests.test_browser_journey import (  # noqa: F401 - the browser and SMTP fixtures
+from tests.test_browser_journey import (  # noqa: F401 - the SMTP fixture
     FACILITATOR,
     FINANCE,
     Journey,
     backend_of,
-    browser,
     expect,
     sign_in,
     smtp,

@@ -10,15 +10,13 @@ fails on any console error or unexpected failed request, and is screenshotted.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
 from sqlalchemy import select
 
 from cohort.models import GroupSession, Membership, OutboxMessage
 from cohort.services.hub import request_hub_link
-from tests.browser_helpers import CHROMIUM, LAUNCH_ARGS, PageWatch, Screenshots, browser_unavailable
+from tests.browser_helpers import PageWatch, Screenshots
 from tests.console_helpers import PASSWORD
 from tests.factories import make_staff, set_clock, utc
 from tests.live_server import LiveServer
@@ -27,24 +25,6 @@ from tests.membership_factories import make_community, make_membership
 TIMEOUT_MS = 10_000
 VIDEO = "https://video.example.org/lounge/qa-march"
 FACILITATOR = "sheella.browser@example.org"
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    """One headless Chromium for the module (Debian's, never a downloaded one)."""
-    reason = browser_unavailable()
-    if reason:
-        pytest.skip(reason)
-    from playwright.sync_api import expect, sync_playwright
-
-    expect.set_options(timeout=TIMEOUT_MS)
-    playwright = sync_playwright().start()
-    chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
-    try:
-        yield chromium
-    finally:
-        chromium.close()
-        playwright.stop()
 
 
 def expect(target: Any) -> Any:

@@ -3,14 +3,10 @@ link, saves a new card, the renewal is paid and access never lapses."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Any
-
-import pytest
 from sqlalchemy import select
 
 from cohort.models import Membership, OutboxMessage
-from tests.browser_helpers import CHROMIUM, LAUNCH_ARGS, PageWatch, browser_unavailable
+from tests.browser_helpers import PageWatch
 from tests.dunning_helpers import CARD_LINK, subscribed_member
 from tests.factories import utc
 from tests.live_server import LiveServer
@@ -19,24 +15,6 @@ from tests.subscription_helpers import VISA, fail_renewal
 
 TIMEOUT_MS = 20_000
 NOW = utc("2024-01-10T20:00:00Z")  # the app fixture's clock
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    """One headless Chromium for the module."""
-    reason = browser_unavailable()
-    if reason:
-        pytest.skip(reason)
-    from playwright.sync_api import expect, sync_playwright
-
-    expect.set_options(timeout=TIMEOUT_MS)
-    playwright = sync_playwright().start()
-    chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
-    try:
-        yield chromium
-    finally:
-        chromium.close()
-        playwright.stop()
 
 
 def test_a_past_due_member_follows_the_emailed_link_saves_a_card_and_keeps_access(

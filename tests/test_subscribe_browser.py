@@ -3,36 +3,16 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from typing import Any
 
 import pytest
 
-from tests.browser_helpers import CHROMIUM, LAUNCH_ARGS, PageWatch, browser_unavailable
+from tests.browser_helpers import PageWatch
 from tests.live_server import LiveServer
 from tests.membership_factories import make_community
 from tests.payments_helpers import THREE_D_SECURE, VISA
 from tests.subscribe_helpers import membership_of, subscribe_url
 
 TIMEOUT_MS = 20_000
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    """One headless Chromium for the module."""
-    reason = browser_unavailable()
-    if reason:
-        pytest.skip(reason)
-    from playwright.sync_api import expect, sync_playwright
-
-    expect.set_options(timeout=TIMEOUT_MS)
-    playwright = sync_playwright().start()
-    chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
-    try:
-        yield chromium
-    finally:
-        chromium.close()
-        playwright.stop()
 
 
 @pytest.mark.parametrize("number", [VISA, THREE_D_SECURE], ids=["card", "3-d-secure"])
