@@ -2,7 +2,8 @@
 the connections made to it.
 
 It can be told to refuse messages with a temporary failure (451), as a busy or broken relay
-would, and to answer slowly, so concurrent senders overlap.
+would, to refuse a recipient (550), to hang up in the middle of a message, and to answer slowly,
+so concurrent senders overlap.
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ from aiosmtpd.smtp import SMTP
 
 HOST = "127.0.0.1"
 TEMPORARY_FAILURE = "451 4.3.0 Temporarily unable to accept messages, try again later"
+NO_SUCH_USER = "550 5.1.1 No such user here"
+SHUTTING_DOWN = "421 4.3.2 Service shutting down, closing transmission channel"
 
 
 def free_port() -> int:
@@ -50,10 +53,26 @@ class RecordingHandler:
         self.refusing = False
         self.delay = 0.0
         self.on_message: Callable[[EmailMessage], None] | None = None
+        self.unknown_recipients: set[str] = set()
+        self.hang_up_on: dict[str, bool] = {}  # address: whether to say 421 first
+
+    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str,
+                          rcpt_options: list[str]) -> str:
+        if address in self.unknown_recipients:
+            return NO_SUCH_USER
+        envelope.rcpt_tos.append(address)
+        envelope.rcpt_options.extend(rcpt_options)
+        return "250 OK"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         if self.delay:
             await asyncio.sleep(self.delay)
+        hang_up = [self.hang_up_on[a] for a in envelope.rcpt_tos if a in self.hang_up_on]
+        if hang_up:  # the message is not accepted, and the connection ends
+            if hang_up[0]:
+                return SHUTTING_DOWN  # the client closes the connection on a 421
+            server.transport.abort()
+            return SHUTTING_DOWN  # never arrives
         if self.refusing:
             with self._lock:
                 self._refused += 1
@@ -137,6 +156,15 @@ class SmtpTestServer:
     def accept(self) -> None:
         """Accept messages again."""
         self.handler.refusing = False
+
+    def refuse_recipient(self, address: str) -> None:
+        """Answer RCPT TO `address` with a 550 (no such user) from now on."""
+        self.handler.unknown_recipients.add(address)
+
+    def hang_up_on(self, address: str, *, saying_421: bool = False) -> None:
+        """End the connection when a message to `address` has been transmitted: drop it
+        unanswered, or answer 421 (service shutting down), after which the client closes it."""
+        self.handler.hang_up_on[address] = saying_421
 
     def slow_down(self, seconds: float) -> None:
         """Wait this long before answering each message."""
