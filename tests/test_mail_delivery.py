@@ -6,17 +6,19 @@ after commit, retried with back-off by `flask cohort tick`, never sent twice, an
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import create_engine, func, select
+from sqlalchemy import create_engine, event, func, select
 from sqlalchemy.engine import Engine
 
 from cohort.database import read_only
 from cohort.extensions import db
+from cohort.mail import delivery
 from cohort.mail.delivery import MAX_ATTEMPTS, deliver_due
 from cohort.mail.settings import smtp_settings
 from cohort.models import Cohort, Enrollment, OutboxMessage, Person
@@ -413,3 +415,184 @@ def test_a_line_break_in_a_stored_name_stays_in_the_subject(app, session):
 
     assert subject.startswith("A seat was released: Ada Lovelace (accepted)")
     assert body.startswith("Ada\r\nLovelace <")
+
+
+def queue_messages(session, count: int) -> list[str]:
+    """`count` due messages in the outbox, committed, oldest first; their addresses."""
+    addresses = [f"person{i}@example.org" for i in range(count)]
+    for address in addresses:
+        session.add(OutboxMessage(
+            created_at=START, kind="test", to_address=address, subject=f"Hello {address}",
+            body_text="Hello.", status="queued", attempts=0, next_attempt_at=START))
+    session.commit()
+    return addresses
+
+
+def outbox_rows(session) -> list[tuple[str, str, int]]:
+    """(address, status, attempts) of every message, oldest first."""
+    return [(m.to_address, m.status, m.attempts) for m in outbox(session)]
+
+
+def delivered_to(smtp: SmtpTestServer) -> list[str]:
+    return [r.rcpt_tos[0] for r in smtp.received]
+
+
+def test_a_batch_of_due_messages_leaves_over_one_smtp_connection(app, session, smtp):
+    addresses = queue_messages(session, 6)
+    send_mail_to(app, smtp.port)
+    before = smtp.connections
+
+    result = deliver_due(db.session, smtp_settings(app.config), START)
+
+    assert result == (6, 0)
+    assert smtp.connections == before + 1
+    assert delivered_to(smtp) == addresses  # oldest first
+    assert outbox_rows(session) == [(a, "sent", 1) for a in addresses]
+    assert all(m.claimed_until is None and m.sent_at == START for m in outbox(session))
+
+
+def test_a_recipient_refused_in_the_middle_of_a_batch_fails_only_that_message(
+    app, session, smtp
+):
+    addresses = queue_messages(session, 5)
+    smtp.refuse_recipient(addresses[2])
+    send_mail_to(app, smtp.port)
+    before = smtp.connections
+
+    result = deliver_due(db.session, smtp_settings(app.config), START)
+
+    assert result == (4, 1)
+    assert smtp.connections == before + 1  # the batch went on over the same connection
+    assert delivered_to(smtp) == addresses[:2] + addresses[3:]
+    assert outbox_rows(session) == [(a, "queued" if a == addresses[2] else "sent", 1)
+                                    for a in addresses]
+    refused = outbox(session)[2]
+    assert "550" in refused.last_error
+    assert refused.next_attempt_at == START + timedelta(minutes=1)
+
+
+@pytest.mark.parametrize("goodbye", ["without a word", "with a 421"])
+def test_when_the_server_hangs_up_mid_batch_the_untried_messages_are_due_again_at_once(
+    app, session, smtp, goodbye
+):
+    addresses = queue_messages(session, 5)
+    smtp.hang_up_on(addresses[1], saying_421=goodbye == "with a 421")
+    send_mail_to(app, smtp.port)
+    settings = smtp_settings(app.config)
+
+    result = deliver_due(db.session, settings, START)
+
+    assert result == (1, 1)
+    assert delivered_to(smtp) == addresses[:1]
+    # The message in hand failed (an attempt, back-off); the others were never tried.
+    assert outbox_rows(session) == [(addresses[0], "sent", 1), (addresses[1], "queued", 1)] + [
+        (a, "queued", 0) for a in addresses[2:]]
+    in_hand, *untried = outbox(session)[1:]
+    assert in_hand.next_attempt_at == START + timedelta(minutes=1)
+    assert in_hand.last_error.startswith(
+        "SMTPDataError: (421," if goodbye == "with a 421" else "SMTPServerDisconnected")
+    assert all(m.next_attempt_at == START and m.claimed_until is None and m.last_error == ""
+               for m in untried)
+
+    before = smtp.connections
+    again = deliver_due(db.session, settings, START)
+
+    assert again == (3, 0)  # the untried ones leave at once, over a fresh connection
+    assert smtp.connections == before + 1
+    assert delivered_to(smtp) == addresses[:1] + addresses[2:]
+
+
+def test_a_batch_that_cannot_connect_fails_its_first_message_and_gives_back_the_rest(
+    app, session
+):
+    addresses = queue_messages(session, 3)
+    send_mail_to(app, free_port())  # nothing listens there
+
+    result = deliver_due(db.session, smtp_settings(app.config), START)
+
+    assert result == (0, 1)
+    assert outbox_rows(session) == [(addresses[0], "queued", 1)] + [
+        (a, "queued", 0) for a in addresses[1:]]
+    assert "Connection" in outbox(session)[0].last_error
+
+
+def test_a_stop_request_mid_batch_gives_the_untried_messages_back_at_once(app, session, smtp):
+    addresses = queue_messages(session, 5)
+    send_mail_to(app, smtp.port)
+    settings = smtp_settings(app.config)
+    before = smtp.connections
+
+    result = deliver_due(db.session, settings, START,
+                         should_stop=lambda: len(smtp.received) >= 2)
+
+    assert result == (2, 0)
+    assert delivered_to(smtp) == addresses[:2]
+    assert outbox_rows(session) == [(a, "sent", 1) for a in addresses[:2]] + [
+        (a, "queued", 0) for a in addresses[2:]]
+    assert all(m.claimed_until is None for m in outbox(session))
+    # Another sender need not wait for the lease: they are due now.
+    assert deliver_due(db.session, settings, START) == (3, 0)
+    assert smtp.connections == before + 2
+    assert sorted(delivered_to(smtp)) == addresses
+
+
+def test_a_batch_sends_nothing_after_half_its_lease_and_gives_the_rest_back(
+    app, session, smtp, monkeypatch
+):
+    addresses = queue_messages(session, 4)
+    send_mail_to(app, smtp.port)
+    smtp.slow_down(0.5)
+    # Each message takes half a second: the third would start after 0.75 s.
+    monkeypatch.setattr(delivery, "SEND_WITHIN", timedelta(seconds=0.75))
+
+    result = deliver_due(db.session, smtp_settings(app.config), START)
+
+    assert result == (2, 0)
+    assert outbox_rows(session) == [(a, "sent", 1) for a in addresses[:2]] + [
+        (a, "queued", 0) for a in addresses[2:]]
+
+
+def test_two_senders_taking_batches_at_once_send_each_message_once(
+    request, app, session, smtp
+):
+    addresses = queue_messages(session, 24)
+    send_mail_to(app, smtp.port)
+    settings = smtp_settings(app.config)
+    smtp.slow_down(0.01)  # both senders hold a claimed batch at the same time
+    with app.app_context():
+        engine = db.engine
+
+    def linger_in_the_claim(conn, cursor, statement, parameters, context, executemany) -> None:
+        """Both senders are inside their claim transactions at once, having read due rows."""
+        if statement.startswith("SELECT") and "FROM outbox_messages" in statement:
+            time.sleep(0.05)
+
+    event.listen(engine, "after_cursor_execute", linger_in_the_claim)
+    request.addfinalizer(
+        lambda: event.remove(engine, "after_cursor_execute", linger_in_the_claim))
+    start_together = threading.Barrier(2)
+    results: list[tuple[int, int]] = []
+    errors: list[BaseException] = []
+
+    def sender() -> None:
+        try:
+            with app.app_context():
+                start_together.wait(timeout=10)
+                while (result := deliver_due(db.session, settings, START, limit=4)) != (0, 0):
+                    results.append(result)
+                db.session.remove()
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=sender) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert not any(thread.is_alive() for thread in threads)
+    assert errors == []
+    assert sum(sent for sent, _ in results) == len(addresses)
+    assert sorted(delivered_to(smtp)) == sorted(addresses)
+    assert len({str(r.message["Message-ID"]) for r in smtp.received}) == len(addresses)
+    assert outbox_rows(session) == [(a, "sent", 1) for a in addresses]
