@@ -288,7 +288,9 @@ def deliver_due(
             else:
                 failed += 1
     finally:
-        if untried:
-            _release(session, untried, lease)
-        line.close()
+        try:
+            if untried:
+                _release(session, untried, lease)
+        finally:
+            line.close()
     return sent, failed
