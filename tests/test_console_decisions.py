@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 from sqlalchemy import func, select
 
@@ -224,3 +225,39 @@ def test_previewing_with_nothing_ticked_goes_back_to_the_queue_and_says_why(clie
     assert response.headers["Location"].endswith(f"{queue}?state=submitted")
     assert "Select at least one application." in client.get(queue).get_data(as_text=True)
     assert _outbox(session) == 0
+
+
+def test_every_sort_keeps_each_applications_reviews_on_its_own_row(client, session):
+    cohort = make_cohort(session)
+    early = make_enrollment(session, cohort, full_name="Zoe Zed")
+    late = make_enrollment(session, cohort, full_name="Amy Ant")
+    unreviewed = make_enrollment(session, cohort, full_name="Max Mid")
+    late.submitted_at = early.submitted_at + timedelta(days=2)
+    unreviewed.submitted_at = early.submitted_at + timedelta(days=1)
+    evan = make_staff(session, role="facilitator", email="evan@example.org", name="Evan Miller")
+    rita = make_staff(session, role="facilitator", email="rita@example.org", name="Rita Roe")
+    session.flush()
+    for enrollment, reviewer, recommendation, minute in (
+            (early, rita, "decline", 2), (early, evan, "accept", 1), (late, evan, "waitlist", 3)):
+        when = early.submitted_at + timedelta(days=3, minutes=minute)
+        session.add(Review(enrollment_id=enrollment.id, reviewer_id=reviewer.id,
+                           recommendation=recommendation, note="", created_at=when,
+                           updated_at=when))
+    session.commit()
+    sign_in(client, "evan@example.org")
+    queue = f"/staff/cohorts/{cohort.slug}/applications"
+
+    def rows(sort: str) -> list[tuple[str, list[str]]]:
+        page = client.get(f"{queue}?sort={sort}").get_data(as_text=True)
+        body = page[page.index("<tbody>"):page.index("</tbody>")]
+        return [(re.search(r'aria-label="Select ([^"]+)"', row).group(1),
+                 re.findall(r'class="review review-\w+">([^<]+)</span>', row))
+                for row in body.split("<tr>")[1:]]
+
+    # Each row carries its own reviews, oldest first, whatever the order of the rows.
+    zoe = ("Zoe Zed", ["Evan Miller: accept", "Rita Roe: decline"])
+    max_ = ("Max Mid", [])
+    amy = ("Amy Ant", ["Evan Miller: waitlist"])
+    assert rows("oldest") == [zoe, max_, amy]
+    assert rows("newest") == [amy, max_, zoe]
+    assert rows("name") == [amy, max_, zoe]

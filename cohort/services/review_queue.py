@@ -130,28 +130,35 @@ def _with_details(stmt: Select[tuple[Enrollment]]) -> Select[tuple[Enrollment]]:
                         subqueryload(Enrollment.reviews).joinedload(Review.reviewer))
 
 
-def _page_rows(session: Session, cohort: Cohort, stmt: Select[tuple[Enrollment]]
+SORT_KEYS = {"newest": ("submitted_at", "id"), "name": ("name", "id")}
+DESCENDING = {"newest"}
+
+
+def _page_rows(session: Session, cohort: Cohort, stmt: Select[tuple[Enrollment]], sort: str
                ) -> list[QueueRow]:
-    """The page's rows in two statements: its columns (the joins already made carry the person
-    and the answers; the long answers stay unread), then the reviews of its rows, by their ids
-    (one IN list of at most PER_PAGE)."""
-    rows = [QueueRow(id_, cohort, state, country, submitted_at, name, organisation, role,
-                     role_title)
-            for id_, state, country, submitted_at, name, organisation, role, role_title
-            in session.execute(stmt.with_only_columns(
-                Enrollment.id, Enrollment.state, Enrollment.country, Enrollment.submitted_at,
-                Person.name, ApplicationAnswers.organisation, ApplicationAnswers.role,
-                ApplicationAnswers.role_title))]
-    if rows:
-        by_id = {row.id: row for row in rows}
-        for enrollment_id, reviewer_id, reviewer_name, recommendation in session.execute(
-                select(Review.enrollment_id, Review.reviewer_id, StaffUser.name,
-                       Review.recommendation)
-                .join(StaffUser, Review.reviewer_id == StaffUser.id)
-                .where(Review.enrollment_id.in_(list(by_id)))
-                .order_by(Review.enrollment_id, Review.created_at, Review.id)):
-            by_id[enrollment_id].reviews.append(
-                QueueReview(reviewer_id, reviewer_name, recommendation))
+    """The page's rows and their reviews in one statement: the page (its columns only; the joins
+    already made carry the person and the answers, the long answers stay unread) as a subquery,
+    outer-joined to its reviews and reviewers, in the page's order."""
+    page = stmt.with_only_columns(
+        Enrollment.id, Enrollment.state, Enrollment.country, Enrollment.submitted_at,
+        Person.name, ApplicationAnswers.organisation, ApplicationAnswers.role,
+        ApplicationAnswers.role_title).subquery("page")
+    reviews, reviewers = Review.__table__, StaffUser.__table__
+    keys = [page.c[name] for name in SORT_KEYS.get(sort, ("submitted_at", "id"))]
+    if sort in DESCENDING:
+        keys = [key.desc() for key in keys]
+    rows: list[QueueRow] = []
+    for (id_, state, country, submitted_at, name, organisation, role, role_title,
+         reviewer_id, reviewer_name, recommendation) in session.execute(
+            select(page, reviews.c.reviewer_id, reviewers.c.name, reviews.c.recommendation)
+            .select_from(page.outerjoin(reviews, reviews.c.enrollment_id == page.c.id)
+                         .outerjoin(reviewers, reviewers.c.id == reviews.c.reviewer_id))
+            .order_by(*keys, reviews.c.created_at, reviews.c.id)):
+        if not rows or rows[-1].id != id_:
+            rows.append(QueueRow(id_, cohort, state, country, submitted_at, name, organisation,
+                                 role, role_title))
+        if reviewer_id is not None:
+            rows[-1].reviews.append(QueueReview(reviewer_id, reviewer_name, recommendation))
     return rows
 
 
@@ -177,7 +184,8 @@ def review_queue(session: Session, cohort: Cohort, wanted: QueueFilter,
             stmt.order_by(None).with_only_columns(Enrollment.id).subquery())) or 0
     pages = max((total + PER_PAGE - 1) // PER_PAGE, 1)
     page = min(max(wanted.page, 1), pages)
-    rows = _page_rows(session, cohort, stmt.limit(PER_PAGE).offset((page - 1) * PER_PAGE))
+    rows = _page_rows(session, cohort, stmt.limit(PER_PAGE).offset((page - 1) * PER_PAGE),
+                      wanted.sort)
     return QueuePage(rows, total, page, pages)
 
 
