@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -54,3 +55,13 @@ def shown_enrollment_state(enrollment: Enrollment | QueueRow, now: datetime) -> 
         or ENROLLMENT_LABELS.get(as_of.state, as_of.state)
     return ShownState(as_of.state, label, _note(as_of, enrollment.cohort.time_zone),
                       as_of.pending)
+
+
+def shown_states(rows: Sequence[QueueRow], now: datetime) -> dict[str, ShownState]:
+    """How each recorded state among rows of one cohort reads now, worked out once per state
+    (it depends only on the state and the cohort's instants), for a page of many rows."""
+    shown: dict[str, ShownState] = {}
+    for row in rows:
+        if row.state not in shown:
+            shown[row.state] = shown_enrollment_state(row, now)
+    return shown

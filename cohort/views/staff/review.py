@@ -11,6 +11,7 @@ from cohort.database import reads_without_transaction
 from cohort.extensions import db
 from cohort.schedule import format_instant
 from cohort.services.applicant_export import applicants_csv
+from cohort.services.as_of import shown_states
 from cohort.services.decisions import (
     DECISIONS,
     apply_decisions,
@@ -65,7 +66,7 @@ def queue(slug: str) -> str:
                       for r in e.reviews if r.reviewer_id == current_user.id}
     return render_template(
         "staff/queue.html", cohort=cohort, wanted=wanted, sorts=SORTS, labels=STATE_LABELS,
-        summary=summary, listing=listing,
+        summary=summary, listing=listing, shown=shown_states(listing.rows, now()),
         enrollments=listing.rows, reviewed_by_me=reviewed_by_me, decisions=DECISIONS,
         form=DecisionForm())
 
