@@ -25,6 +25,7 @@ from cohort.models import (
     Refund,
 )
 from cohort.money import Money
+from cohort.paging import clamp_page, one_page, page_count
 from cohort.payments.gateway import PaymentProviderError, StripeGateway
 from cohort.services import ServiceError
 from cohort.services.ledger import balance, post
@@ -159,10 +160,10 @@ def document_report(session: Session, wanted: DocumentFilter, now: datetime, *,
     stmt = (_filtered(select(Document), wanted, now)
             .options(*_ACCOUNT_OWNER, selectinload(Document.refers_to))
             .order_by(Document.issued_at.desc(), Document.id.desc()))
-    pages = max((count + PER_PAGE - 1) // PER_PAGE, 1)
+    pages = page_count(count, PER_PAGE)
     if page is not None:
-        page = min(max(page, 1), pages)
-        stmt = stmt.limit(PER_PAGE).offset((page - 1) * PER_PAGE)
+        page = clamp_page(page, pages)
+        stmt = one_page(stmt, page, PER_PAGE)
     documents = list(session.scalars(stmt))
     balances = _balances(session, {d.account_id for d in documents})
     stripe_ids = _stripe_ids(session, documents)

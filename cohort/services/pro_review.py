@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, contains_eager, selectinload
 from cohort.mail.outbox import render_mail
 from cohort.models import AuditRecord, Community, Membership, Person, Plan, PlanPrice
 from cohort.models.review import Review
+from cohort.paging import clamp_page, one_page, page_count
 from cohort.services.decisions import MAX_BATCH, DecisionRefused
 from cohort.services.facts import membership_facts
 from cohort.services.review_queue import PER_PAGE, QueueFilter, QueuePage
@@ -86,12 +87,12 @@ def pro_queue(session: Session, community: Community, wanted: QueueFilter) -> Qu
     stmt = _filtered(community, wanted)
     total = session.scalar(select(func.count()).select_from(
         stmt.order_by(None).with_only_columns(Membership.id).subquery())) or 0
-    pages = max((total + PER_PAGE - 1) // PER_PAGE, 1)
-    page = min(max(wanted.page, 1), pages)
+    pages = page_count(total, PER_PAGE)
+    page = clamp_page(wanted.page, pages)
     rows = session.scalars(
-        stmt.options(contains_eager(Membership.person),
-                     selectinload(Membership.reviews).joinedload(Review.reviewer))
-        .limit(PER_PAGE).offset((page - 1) * PER_PAGE))
+        one_page(stmt.options(contains_eager(Membership.person),
+                              selectinload(Membership.reviews).joinedload(Review.reviewer)),
+                 page, PER_PAGE))
     return QueuePage(list(rows.unique()), total, page, pages)
 
 

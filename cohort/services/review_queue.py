@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session, contains_eager, subqueryload
 
 from cohort.models import ApplicationAnswers, Cohort, Enrollment, Person, StaffUser
 from cohort.models.review import Review
+from cohort.paging import clamp_page, one_page, page_count
 from cohort.services.facts import count_by_state, seats_held
 from workflows import EnrollmentMachine
 
@@ -182,9 +183,9 @@ def review_queue(session: Session, cohort: Cohort, wanted: QueueFilter,
     if total is None:
         total = session.scalar(select(func.count()).select_from(
             stmt.order_by(None).with_only_columns(Enrollment.id).subquery())) or 0
-    pages = max((total + PER_PAGE - 1) // PER_PAGE, 1)
-    page = min(max(wanted.page, 1), pages)
-    rows = _page_rows(session, cohort, stmt.limit(PER_PAGE).offset((page - 1) * PER_PAGE),
+    pages = page_count(total, PER_PAGE)
+    page = clamp_page(wanted.page, pages)
+    rows = _page_rows(session, cohort, one_page(stmt, page, PER_PAGE),
                       wanted.sort)
     return QueuePage(rows, total, page, pages)
 
