@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from cohort.models import Cohort, Program
@@ -40,15 +40,21 @@ def listed_cohorts(session: Session, now: datetime) -> list[Cohort]:
                                           c.first_meeting_at or far))
 
 
+# Built once (only the slug changes): every public page and each application reads a cohort.
+_PUBLISHED_BY_SLUG = (
+    select(Cohort)
+    .where(Cohort.slug == bindparam("slug"),
+           Cohort.state.in_(CohortMachine.states_that("public")))
+    .options(joinedload(Cohort.program).joinedload(Program.facilitators)))
+_PUBLISHED_BY_SLUG_WITH_MEETINGS = _PUBLISHED_BY_SLUG.options(joinedload(Cohort.meetings))
+
+
 def cohort_by_slug(session: Session, slug: str, *, with_meetings: bool = False) -> Cohort | None:
     """A published cohort by its slug, with its program and facilitators (every public page and
-    the confirmation e-mail show them), and its meetings if asked, in one statement."""
-    stmt = (select(Cohort)
-            .where(Cohort.slug == slug, Cohort.state.in_(CohortMachine.states_that("public")))
-            .options(joinedload(Cohort.program).joinedload(Program.facilitators)))
-    if with_meetings:  # a dozen rows at most: joined into the same statement too
-        stmt = stmt.options(joinedload(Cohort.meetings))
-    return session.scalars(stmt).unique().one_or_none()
+    the confirmation e-mail show them), and its meetings if asked (a dozen rows at most), in
+    one statement."""
+    stmt = _PUBLISHED_BY_SLUG_WITH_MEETINGS if with_meetings else _PUBLISHED_BY_SLUG
+    return session.scalars(stmt, {"slug": slug}).unique().one_or_none()
 
 
 def seat_count(session: Session, cohort: Cohort) -> SeatCount:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import abort
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload
 
 from cohort.extensions import db
@@ -13,11 +13,14 @@ from cohort.models import Cohort, Enrollment
 FACILITATION = ("facilitator",)  # admins pass every role check
 
 
+# With its program: pages name it (program — cohort). Built once: only the slug changes.
+_COHORT_BY_SLUG = (select(Cohort).where(Cohort.slug == bindparam("slug"))
+                   .options(joinedload(Cohort.program)))
+
+
 def cohort_or_404(slug: str) -> Cohort:
     """Any cohort (drafts included) by slug."""
-    cohort = db.session.scalars(  # with its program: pages name it (program — cohort)
-        select(Cohort).where(Cohort.slug == slug).options(joinedload(Cohort.program))
-    ).one_or_none()
+    cohort = db.session.scalars(_COHORT_BY_SLUG, {"slug": slug}).one_or_none()
     if cohort is None:
         abort(404, description="There is no cohort at this address.")
     return cohort
