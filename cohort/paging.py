@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any, TypeVar
 
-from sqlalchemy import Select, literal
+from sqlalchemy import Integer, Select, bindparam, literal
 
 T = TypeVar("T", bound=tuple[Any, ...])
 
@@ -26,7 +26,18 @@ def clamp_page(page: int, pages: int) -> int:
     return min(max(page, 1), pages)
 
 
-def one_page(stmt: Select[T], page: int, per_page: int) -> Select[T]:
-    """`stmt` limited to page `page` (from 1) of `per_page` rows, both numbers written in."""
+def one_page(stmt: Select[T], page: int | None = None, per_page: int | None = None
+             ) -> Select[T]:
+    """`stmt` limited to one page, both numbers written into the SQL: page `page` (from 1) of
+    `per_page` rows, or, without them, whichever page `page_values` names at execution (for a
+    statement built once and run with different pages)."""
+    if page is None or per_page is None:
+        return (stmt.limit(bindparam("page_size", type_=Integer(), literal_execute=True))
+                .offset(bindparam("page_offset", type_=Integer(), literal_execute=True)))
     return (stmt.limit(literal(per_page, literal_execute=True))
             .offset(literal((page - 1) * per_page, literal_execute=True)))
+
+
+def page_values(page: int, per_page: int) -> dict[str, int]:
+    """The parameters of a page for a statement limited by `one_page(stmt)`."""
+    return {"page_size": per_page, "page_offset": (page - 1) * per_page}

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
+from typing import Any
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, bindparam, func, or_, select
 from sqlalchemy.orm import Session, contains_eager, subqueryload
 
 from cohort.models import ApplicationAnswers, Cohort, Enrollment, Person, StaffUser
 from cohort.models.review import Review
-from cohort.paging import clamp_page, one_page, page_count
+from cohort.paging import clamp_page, one_page, page_count, page_values
 from cohort.services.facts import count_by_state, seats_held
 from workflows import EnrollmentMachine
 
@@ -96,32 +98,65 @@ def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def _query(cohort: Cohort, wanted: QueueFilter) -> Select[tuple[Enrollment]]:
+@dataclass(frozen=True)
+class _Shape:
+    """Which clauses a filter needs; the statements for each shape are built once."""
+
+    sort: str
+    by_state: bool
+    searching: bool
+    unreviewed: bool
+
+
+def _shape_and_values(cohort: Cohort, wanted: QueueFilter) -> tuple[_Shape, dict[str, Any]]:
+    """The filter's shape and the values of its statement's parameters."""
+    values: dict[str, Any] = {"cohort_id": cohort.id}
+    by_state = wanted.state in STATE_ORDER
+    if by_state:
+        values["state"] = wanted.state
+    term = wanted.search.strip()[:100]
+    if term:
+        values["pattern"] = f"%{_escape_like(term.lower())}%"
+    if wanted.unreviewed_by is not None:
+        values["reviewer_id"] = wanted.unreviewed_by
+    sort = wanted.sort if wanted.sort in SORTS else "oldest"
+    return _Shape(sort, by_state, bool(term), wanted.unreviewed_by is not None), values
+
+
+@lru_cache(maxsize=64)
+def _query(shape: _Shape) -> Select[tuple[Enrollment]]:
+    """The applications a filter of this shape matches, in its order (parameters bound later)."""
     stmt = (
         select(Enrollment)
         .join(Enrollment.person)
         .join(Enrollment.answers)
-        .where(Enrollment.cohort_id == cohort.id)
+        .where(Enrollment.cohort_id == bindparam("cohort_id"))
     )
-    if wanted.state in STATE_ORDER:
-        stmt = stmt.where(Enrollment.state == wanted.state)
-    term = wanted.search.strip()[:100]
-    if term:
-        pattern = f"%{_escape_like(term.lower())}%"
+    if shape.by_state:
+        stmt = stmt.where(Enrollment.state == bindparam("state"))
+    if shape.searching:
+        pattern = bindparam("pattern")
         stmt = stmt.where(or_(
             Person.name.ilike(pattern, escape="\\"),
             ApplicationAnswers.organisation.ilike(pattern, escape="\\"),
             Person.email_normalized.like(pattern, escape="\\"),
         ))
-    if wanted.unreviewed_by is not None:
+    if shape.unreviewed:
         mine = select(Review.id).where(Review.enrollment_id == Enrollment.id,
-                                       Review.reviewer_id == wanted.unreviewed_by)
+                                       Review.reviewer_id == bindparam("reviewer_id"))
         stmt = stmt.where(~mine.exists())
     order = {
         "newest": (Enrollment.submitted_at.desc(), Enrollment.id.desc()),
         "name": (Person.name, Enrollment.id),
-    }.get(wanted.sort, (Enrollment.submitted_at, Enrollment.id))
+    }.get(shape.sort, (Enrollment.submitted_at, Enrollment.id))
     return stmt.order_by(*order)
+
+
+@lru_cache(maxsize=64)
+def _count(shape: _Shape) -> Select[tuple[int]]:
+    """How many applications a filter of this shape matches."""
+    return select(func.count()).select_from(
+        _query(shape).order_by(None).with_only_columns(Enrollment.id).subquery())
 
 
 def _with_details(stmt: Select[tuple[Enrollment]]) -> Select[tuple[Enrollment]]:
@@ -135,26 +170,34 @@ SORT_KEYS = {"newest": ("submitted_at", "id"), "name": ("name", "id")}
 DESCENDING = {"newest"}
 
 
-def _page_rows(session: Session, cohort: Cohort, stmt: Select[tuple[Enrollment]], sort: str
-               ) -> list[QueueRow]:
-    """The page's rows and their reviews in one statement: the page (its columns only; the joins
-    already made carry the person and the answers, the long answers stay unread) as a subquery,
-    outer-joined to its reviews and reviewers, in the page's order."""
-    page = stmt.with_only_columns(
+@lru_cache(maxsize=64)
+def _page_statement(shape: _Shape) -> Select[Any]:
+    """One page of a filter of this shape and the page's reviews, in one statement: the page
+    (its columns only; the joins already made carry the person and the answers, the long
+    answers stay unread) as a subquery, outer-joined to its reviews and reviewers, in the
+    page's order. The page's size and offset are parameters written into the SQL (see
+    `cohort.paging`)."""
+    page = one_page(_query(shape).with_only_columns(
         Enrollment.id, Enrollment.state, Enrollment.country, Enrollment.submitted_at,
         Person.name, ApplicationAnswers.organisation, ApplicationAnswers.role,
-        ApplicationAnswers.role_title).subquery("page")
+        ApplicationAnswers.role_title)).subquery("page")
     reviews, reviewers = Review.__table__, StaffUser.__table__
-    keys = [page.c[name] for name in SORT_KEYS.get(sort, ("submitted_at", "id"))]
-    if sort in DESCENDING:
+    keys = [page.c[name] for name in SORT_KEYS.get(shape.sort, ("submitted_at", "id"))]
+    if shape.sort in DESCENDING:
         keys = [key.desc() for key in keys]
+    return (select(page, reviews.c.reviewer_id, reviewers.c.name, reviews.c.recommendation)
+            .select_from(page.outerjoin(reviews, reviews.c.enrollment_id == page.c.id)
+                         .outerjoin(reviewers, reviewers.c.id == reviews.c.reviewer_id))
+            .order_by(*keys, reviews.c.created_at, reviews.c.id))
+
+
+def _page_rows(session: Session, cohort: Cohort, shape: _Shape, values: dict[str, Any]
+               ) -> list[QueueRow]:
+    """The page's rows, each with its reviews."""
     rows: list[QueueRow] = []
     for (id_, state, country, submitted_at, name, organisation, role, role_title,
          reviewer_id, reviewer_name, recommendation) in session.execute(
-            select(page, reviews.c.reviewer_id, reviewers.c.name, reviews.c.recommendation)
-            .select_from(page.outerjoin(reviews, reviews.c.enrollment_id == page.c.id)
-                         .outerjoin(reviewers, reviewers.c.id == reviews.c.reviewer_id))
-            .order_by(*keys, reviews.c.created_at, reviews.c.id)):
+            _page_statement(shape), values):
         if not rows or rows[-1].id != id_:
             rows.append(QueueRow(id_, cohort, state, country, submitted_at, name, organisation,
                                  role, role_title))
@@ -178,19 +221,17 @@ def review_queue(session: Session, cohort: Cohort, wanted: QueueFilter,
 
     With the cohort's `summary` (counts per state), a filter on the state alone needs no count.
     """
-    stmt = _query(cohort, wanted)
+    shape, values = _shape_and_values(cohort, wanted)
     total = _known_total(wanted, summary)
     if total is None:
-        total = session.scalar(select(func.count()).select_from(
-            stmt.order_by(None).with_only_columns(Enrollment.id).subquery())) or 0
+        total = session.scalar(_count(shape), values) or 0
     pages = page_count(total, PER_PAGE)
     page = clamp_page(wanted.page, pages)
-    rows = _page_rows(session, cohort, one_page(stmt, page, PER_PAGE),
-                      wanted.sort)
+    rows = _page_rows(session, cohort, shape, {**values, **page_values(page, PER_PAGE)})
     return QueuePage(rows, total, page, pages)
 
 
 def all_applications(session: Session, cohort: Cohort) -> list[Enrollment]:
     """Every application of the cohort, oldest first, with details (for exports)."""
-    stmt = _with_details(_query(cohort, QueueFilter(sort="oldest")))
-    return list(session.scalars(stmt).unique())
+    shape, values = _shape_and_values(cohort, QueueFilter(sort="oldest"))
+    return list(session.scalars(_with_details(_query(shape)), values).unique())
