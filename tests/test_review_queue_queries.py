@@ -14,11 +14,11 @@ from flask import g
 from sqlalchemy import event, func, insert, select
 
 from cohort.extensions import db
-from cohort.models import ApplicationAnswers, BillingAccount, Enrollment, Person
+from cohort.models import ApplicationAnswers, BillingAccount, Enrollment, Person, Program
 from cohort.models.review import Review
 from cohort.services.applications import new_status_token
 from tests.console_helpers import sign_in
-from tests.factories import application_data, make_cohort, make_staff
+from tests.factories import application_data, make_cohort, make_program, make_staff
 
 SUBMITTED = datetime(2024, 1, 5, tzinfo=UTC)
 
@@ -136,20 +136,20 @@ def test_the_queue_reads_its_total_from_the_summary_unless_searching(app, client
     _add_applications(session, cohort.id, reviewer.id, 150)
     url = f"/staff/cohorts/{cohort.slug}/applications"
 
-    # The signed-in user, the cohort, the counts per state, and one page with its reviews (joined
-    # to the page's rows in the same statement): 4 queries.
+    # The signed-in user, the cohort with its counts per state, and one page with its reviews
+    # (joined to the page's rows in the same statement): 3 queries.
     plain, page = _statements_of_one_load(session, client, url)
-    assert len(_queries(plain)) == 4, "\n".join(map(_summary, plain))
+    assert len(_queries(plain)) == 3, "\n".join(map(_summary, plain))
     assert not any(s.startswith("SELECT count(*)") for s in plain)
     assert "150 applications · page 1 of 2" in page
     by_state, page = _statements_of_one_load(session, client, f"{url}?state=submitted")
-    assert len(_queries(by_state)) == 4, "\n".join(map(_summary, by_state))
+    assert len(_queries(by_state)) == 3, "\n".join(map(_summary, by_state))
     assert "150 applications · page 1 of 2" in page
     _, page = _statements_of_one_load(session, client, f"{url}?state=accepted")
     assert "No applications match." in page
     # A search (or "not reviewed by me") cannot be counted from the summary: one count more.
     searched, page = _statements_of_one_load(session, client, f"{url}?q=leader")
-    assert len(_queries(searched)) == 5, "\n".join(map(_summary, searched))
+    assert len(_queries(searched)) == 4, "\n".join(map(_summary, searched))
     assert "150 applications · page 1 of 2" in page
     mine, page = _statements_of_one_load(session, client, f"{url}?mine=unreviewed")
     assert sum(s.startswith("SELECT count(*)") for s in mine) == 1, "\n".join(map(_summary, mine))
@@ -196,3 +196,31 @@ def test_the_queue_page_builds_no_object_per_application(app, client, session):
     assert len(re.findall(r'name="enrollment_ids" value="\d+"', page)) == 30
     assert page.count("Rita Reviewer: ") == 30
     assert loaded == []
+
+
+def test_the_list_of_cohorts_counts_every_cohorts_states_in_one_statement(app, client, session):
+    program = make_program(session)
+    first = make_cohort(session, program=program)
+    reviewer = make_staff(session, role="facilitator", email="reviewer@example.org",
+                          name="Rita Reviewer")
+    session.commit()
+    program_id, reviewer_id, slugs = program.id, reviewer.id, [first.slug]
+    sign_in(client, "reviewer@example.org")
+    _add_applications(session, first.id, reviewer_id, 3)
+    session.commit()
+    with_one, _ = _statements_of_one_load(session, client, "/staff/")
+    for n in (1, 2, 3):
+        cohort = make_cohort(session, program=session.get(Program, program_id))
+        session.commit()
+        slugs.append(cohort.slug)
+        _add_applications(session, cohort.id, reviewer_id, n)
+    session.commit()
+    with_four, page = _statements_of_one_load(session, client, "/staff/")
+
+    assert len(with_four) == len(with_one), "\n".join(map(_summary, with_four))
+    assert sum("count(*)" in s for s in with_four) == 1
+    # Each cohort's row shows its own count of applications (and nobody waitlisted).
+    for slug, applications in zip(slugs, (3, 1, 2, 3), strict=True):
+        row = page[page.index(f"/staff/cohorts/{slug}\""):]
+        row = row[:row.index("</tr>")]
+        assert f"<td>{applications}</td>\n      <td>0</td>" in row, row

@@ -8,12 +8,17 @@ from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Select, bindparam, func, or_, select
-from sqlalchemy.orm import Session, contains_eager, subqueryload
+from sqlalchemy.orm import Session, contains_eager, joinedload, subqueryload
 
 from cohort.models import ApplicationAnswers, Cohort, Enrollment, Person, StaffUser
 from cohort.models.review import Review
 from cohort.paging import clamp_page, one_page, page_count, page_values
-from cohort.services.facts import count_by_state, seats_held
+from cohort.services.facts import (
+    STATE_COUNTS_OF_COHORT,
+    count_by_state,
+    counts_in,
+    seats_held,
+)
 from workflows import EnrollmentMachine
 
 SORTS = {"newest": "Newest first", "oldest": "Oldest first", "name": "Name"}
@@ -87,11 +92,31 @@ class QueueSummary:
         self.total = sum(self.counts.values())
 
 
-def queue_summary(session: Session, cohort: Cohort) -> QueueSummary:
-    """Counts per state, seats held and capacity, waitlist length."""
-    counts = count_by_state(session, cohort.id)
+def summary_of(cohort: Cohort, counts: dict[str, int]) -> QueueSummary:
+    """The summary of a cohort whose counts per state are known."""
     ordered = {state: counts.get(state, 0) for state in STATE_ORDER}
     return QueueSummary(ordered, cohort.capacity, seats_held(counts), counts.get("waitlisted", 0))
+
+
+def queue_summary(session: Session, cohort: Cohort) -> QueueSummary:
+    """Counts per state, seats held and capacity, waitlist length."""
+    return summary_of(cohort, count_by_state(session, cohort.id))
+
+
+# Any cohort (drafts included) by slug, with its program (pages name it: program — cohort) and
+# its counts per state, in one statement. Built once: only the slug changes.
+_COHORT_WITH_COUNTS = (select(Cohort, *STATE_COUNTS_OF_COHORT)
+                       .where(Cohort.slug == bindparam("slug"))
+                       .options(joinedload(Cohort.program)))
+
+
+def cohort_with_summary(session: Session, slug: str) -> tuple[Cohort, QueueSummary] | None:
+    """A cohort by slug and its summary (the queue's and the dashboard's head), or None."""
+    row = session.execute(_COHORT_WITH_COUNTS, {"slug": slug}).one_or_none()
+    if row is None:
+        return None
+    cohort = row[0]
+    return cohort, summary_of(cohort, counts_in(row._mapping))
 
 
 def _escape_like(text: str) -> str:

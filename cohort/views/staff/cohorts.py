@@ -15,11 +15,17 @@ from cohort.services.cancellation import cancel_cohort
 from cohort.services.cohort_settings import copy_cohort, current_settings, update_settings
 from cohort.services.confirmation import confirm_cohort, preview_confirmation
 from cohort.services.dashboard import COHORT_ACTIONS, cohort_actions, deadlines
-from cohort.services.review_queue import queue_summary
+from cohort.services.facts import count_by_state_of
+from cohort.services.review_queue import queue_summary, summary_of
 from cohort.services.status import STATE_LABELS
 from cohort.services.transitions import change_cohort
 from cohort.views.staff import bp
-from cohort.views.staff.common import FACILITATION, actor, cohort_or_404
+from cohort.views.staff.common import (
+    FACILITATION,
+    actor,
+    cohort_and_summary_or_404,
+    cohort_or_404,
+)
 from forms.cohort_settings import CohortSettingsForm
 from forms.console import CancelCohortForm, ConfirmCohortForm, ConfirmForm, CopyCohortForm
 from workflows import CohortMachine, EnrollmentMachine
@@ -35,7 +41,8 @@ def home() -> str:
         select(Cohort).options(selectinload(Cohort.meetings)).order_by(Cohort.created_at.desc(),
                                                                         Cohort.id.desc())
     ).all()
-    summaries = {c.id: queue_summary(db.session, c) for c in cohorts}
+    counts = count_by_state_of(db.session, [c.id for c in cohorts])
+    summaries = {c.id: summary_of(c, counts[c.id]) for c in cohorts}
     return render_template("staff/home.html", cohorts=cohorts, summaries=summaries)
 
 
@@ -43,9 +50,8 @@ def home() -> str:
 @role_required(*FACILITATION)
 def dashboard(slug: str) -> str:
     """The cohort's state, seats, counts, next deadlines and the actions allowed now."""
-    cohort = cohort_or_404(slug)
+    cohort, summary = cohort_and_summary_or_404(slug)
     moment = now()
-    summary = queue_summary(db.session, cohort)
     return render_template(
         "staff/dashboard.html", cohort=cohort, summary=summary,
         deadlines=deadlines(cohort, moment),

@@ -9,8 +9,10 @@ from sqlalchemy.orm import joinedload
 
 from cohort.extensions import db
 from cohort.models import Cohort, Enrollment
+from cohort.services.review_queue import QueueSummary, cohort_with_summary
 
 FACILITATION = ("facilitator",)  # admins pass every role check
+NO_COHORT = "There is no cohort at this address."
 
 
 # With its program: pages name it (program — cohort). Built once: only the slug changes.
@@ -22,8 +24,16 @@ def cohort_or_404(slug: str) -> Cohort:
     """Any cohort (drafts included) by slug."""
     cohort = db.session.scalars(_COHORT_BY_SLUG, {"slug": slug}).one_or_none()
     if cohort is None:
-        abort(404, description="There is no cohort at this address.")
+        abort(404, description=NO_COHORT)
     return cohort
+
+
+def cohort_and_summary_or_404(slug: str) -> tuple[Cohort, QueueSummary]:
+    """Any cohort by slug with its summary (counts per state), read in one statement."""
+    found = cohort_with_summary(db.session, slug)
+    if found is None:
+        abort(404, description=NO_COHORT)
+    return found
 
 
 def enrollment_or_404(enrollment_id: int) -> Enrollment:

@@ -23,13 +23,18 @@ from cohort.services.review_queue import (
     SORTS,
     QueueFilter,
     all_applications,
-    queue_summary,
     review_queue,
 )
 from cohort.services.reviews import save_review
 from cohort.services.status import STATE_LABELS, history
 from cohort.views.staff import bp
-from cohort.views.staff.common import FACILITATION, actor, cohort_or_404, enrollment_or_404
+from cohort.views.staff.common import (
+    FACILITATION,
+    actor,
+    cohort_and_summary_or_404,
+    cohort_or_404,
+    enrollment_or_404,
+)
 from forms.choices import (
     ORGANISATION_SIZES,
     PREREQUISITES,
@@ -58,9 +63,8 @@ def _queue_filter() -> QueueFilter:
 @role_required(*FACILITATION)
 def queue(slug: str) -> str:
     """Applications of a cohort: counts, filters, search, sort, who reviewed what."""
-    cohort = cohort_or_404(slug)
+    cohort, summary = cohort_and_summary_or_404(slug)
     wanted = _queue_filter()
-    summary = queue_summary(db.session, cohort)
     listing = review_queue(db.session, cohort, wanted, summary)
     reviewed_by_me = {e.id for e in listing.rows
                       for r in e.reviews if r.reviewer_id == current_user.id}
