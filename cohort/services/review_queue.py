@@ -218,10 +218,11 @@ def _page_statement(shape: _Shape) -> Select[Any]:
 
 def _page_rows(session: Session, cohort: Cohort, shape: _Shape, values: dict[str, Any]
                ) -> list[QueueRow]:
-    """The page's rows, each with its reviews."""
+    """The page's rows, each with its reviews (plain rows: read on the session's connection,
+    without the ORM's execution around it)."""
     rows: list[QueueRow] = []
     for (id_, state, country, submitted_at, name, organisation, role, role_title,
-         reviewer_id, reviewer_name, recommendation) in session.execute(
+         reviewer_id, reviewer_name, recommendation) in session.connection().execute(
             _page_statement(shape), values):
         if not rows or rows[-1].id != id_:
             rows.append(QueueRow(id_, cohort, state, country, submitted_at, name, organisation,
