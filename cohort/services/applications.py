@@ -5,9 +5,10 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any, TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import Insert, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -16,6 +17,7 @@ from cohort.mail.outbox import queue_mail, status_url
 from cohort.models import (
     ApplicationAnswers,
     AuditRecord,
+    BillingAccount,
     Cohort,
     Enrollment,
     OutboxMessage,
@@ -23,7 +25,6 @@ from cohort.models import (
 )
 from cohort.schedule import format_deadline
 from cohort.services import ServiceError
-from cohort.services.accounts import new_enrollment_account
 from workflows import CohortMachine
 from workflows.as_of import cohort_state_at
 
@@ -130,45 +131,67 @@ def _tell_owner_of_repeat(session: Session, existing: Enrollment, now: datetime)
                    status_url=status_url(existing.status_token))
 
 
+@cache
+def _insert_unless_taken(dialect: str, model: type[Any], key_columns: tuple[str, ...]) -> Any:
+    """`INSERT … ON CONFLICT (key) DO NOTHING RETURNING <model>`, the values given at execution."""
+    insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[dialect]
+    return insert(model).on_conflict_do_nothing(index_elements=list(key_columns)).returning(model)
+
+
 def insert_new(session: Session, model: type[T], key_columns: list[str],
                values: dict[str, Any]) -> T | None:
     """INSERT one row unless its key is taken (ON CONFLICT DO NOTHING), as an ORM object, or None.
 
     One statement, and nothing to undo when another request got there first: no savepoint.
     """
-    dialect = session.get_bind().dialect.name
-    insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[dialect]
-    stmt = (insert(model).values(**values).on_conflict_do_nothing(index_elements=key_columns)
-            .returning(model))
-    return session.scalars(stmt).one_or_none()
+    stmt = _insert_unless_taken(session.get_bind().dialect.name, model, tuple(key_columns))
+    return session.scalars(stmt, [values]).one_or_none()
+
+
+@cache
+def _insert_returning_id(model: type[Any]) -> Insert:
+    """`INSERT INTO <model's table> … RETURNING id`, the values given at execution."""
+    table = model.__table__
+    return table.insert().returning(table.c.id)
+
+
+def _insert_row(session: Session, model: type[Any], values: dict[str, Any]) -> Any:
+    """INSERT one row with Core on the session's connection (in its transaction), no ORM object
+    made for it; the new row's primary key."""
+    return session.connection().execute(_insert_returning_id(model), values).scalar_one()
 
 
 def _new_enrollment(session: Session, cohort: Cohort, data: ApplicationData, typed: str,
                     key: str, now: datetime) -> tuple[Person, Enrollment | None]:
     """The person (found by key, or made from what was typed) and their new enrollment, or None
-    when they already applied to this cohort. A known person is never changed."""
+    when they already applied to this cohort. A known person is never changed.
+
+    Rows nothing else in the request reads back (the billing account, the answers) are inserted
+    with Core: the ORM's unit of work would only add bookkeeping to the same INSERTs.
+    """
     person = insert_new(session, Person, ["email_normalized"], {
         "email": typed, "email_normalized": key, "name": data.full_name, "created_at": now})
     if person is None:
         person = session.scalars(select(Person).where(Person.email_normalized == key)).one()
-    account = new_enrollment_account(session, person_id=person.id, currency=cohort.currency,
-                                     now=now)
+    account_id = _insert_row(session, BillingAccount, {  # one per enrollment, in its currency
+        "owner": "enrollment", "person_id": person.id, "currency": cohort.currency,
+        "created_at": now})
     enrollment = insert_new(session, Enrollment, ["cohort_id", "person_id"], {
-        "cohort_id": cohort.id, "person_id": person.id, "account_id": account.id,
+        "cohort_id": cohort.id, "person_id": person.id, "account_id": account_id,
         "state": "submitted", "status_token": new_status_token(), "time_zone": data.time_zone,
         "country": data.country, "submitted_at": now, "state_changed_at": now})
-    if enrollment is None:
-        session.delete(account)  # they applied already: their enrollment has its account
-        session.flush()
+    if enrollment is None:  # they applied already: their enrollment has its account
+        session.connection().execute(delete(BillingAccount.__table__)
+                                     .where(BillingAccount.__table__.c.id == account_id))
         return person, None
-    session.add(ApplicationAnswers(
-        enrollment_id=enrollment.id, full_name=data.full_name, organisation=data.organisation,
-        role=data.role, role_title=data.role_title, organisation_size=data.organisation_size,
-        sector=data.sector, sociocracy_stage=data.sociocracy_stage,
-        prerequisite=data.prerequisite, prerequisite_details=data.prerequisite_details,
-        hopes_to_bring=data.hopes_to_bring, hopes_to_gain=data.hopes_to_gain,
-        country=data.country, time_zone=data.time_zone,
-    ))
+    _insert_row(session, ApplicationAnswers, {
+        "enrollment_id": enrollment.id, "full_name": data.full_name,
+        "organisation": data.organisation, "role": data.role, "role_title": data.role_title,
+        "organisation_size": data.organisation_size, "sector": data.sector,
+        "sociocracy_stage": data.sociocracy_stage, "prerequisite": data.prerequisite,
+        "prerequisite_details": data.prerequisite_details,
+        "hopes_to_bring": data.hopes_to_bring, "hopes_to_gain": data.hopes_to_gain,
+        "country": data.country, "time_zone": data.time_zone})
     return person, enrollment
 
 
@@ -197,11 +220,10 @@ def submit_application(
         _tell_owner_of_repeat(session, existing, now)
         session.flush()
         return Submission(address=typed, enrollment=None)
-    session.add(AuditRecord(
-        occurred_at=now, actor=f"applicant:{key}", subject_type="enrollment",
-        subject_id=enrollment.id, event="submit", from_state=None, to_state="submitted",
-        reason="application submitted",
-    ))
+    _insert_row(session, AuditRecord, {
+        "occurred_at": now, "actor": f"applicant:{key}", "subject_type": "enrollment",
+        "subject_id": enrollment.id, "event": "submit", "from_state": None,
+        "to_state": "submitted", "reason": "application submitted"})
     queue_mail(session, kind="application_received", to=person.email, now=now,
                enrollment_id=enrollment.id, enrollment=enrollment, cohort=cohort,
                person=person, status_url=status_url(enrollment.status_token))
