@@ -1,5 +1,6 @@
 """The finance desk shows 100 documents a page, with totals over all of them, in a fixed number of
-statements; its status filter (worked out in SQL) agrees with each row's status."""
+statements; its status filter (worked out in SQL) agrees with each row's status, on the desk's
+page as in the exports."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from sqlalchemy import event, insert
 from cohort.extensions import db
 from cohort.models import Document
 from cohort.services.finance import STATUSES, DocumentFilter, document_report
+from cohort.services.finance_desk import desk_page
 from cohort.services.ledger import post
 from tests.factories import make_cohort, make_enrollment, make_staff, utc
 from tests.test_finance_desk import _desk
@@ -68,7 +70,7 @@ def test_the_desk_shows_a_page_of_100_with_totals_over_all_in_fixed_statements(
     assert len(ROW.findall(page)) == 100
     assert "250 documents · page 1 of 3" in page
     assert 'class="total-receipt-USD">$25,000.00 USD' in page  # every document, not the page
-    assert len(many) == len(few)
+    assert len(many) == len(few) == 5  # the user, the filter's choices (2), totals, the page
     _, last = _statements(session, client, "/finance/?page=3&kind=receipt")
     assert len(ROW.findall(last)) == 50 and "page 3 of 3" in last
     _, beyond = _statements(session, client, "/finance/?page=99")
@@ -109,5 +111,9 @@ def test_the_status_filter_in_sql_agrees_with_each_rows_status(app, session):
         assert sorted(r.document.id for r in filtered.rows) == expected, status
         assert all(r.status == status for r in filtered.rows)
         assert filtered.count == len(expected)
+        page = desk_page(session, DocumentFilter(status=status), NOW, 1)  # the desk's own rows
+        assert page.count == len(expected)
+        assert sorted((r.id, r.status, r.paid, r.balance_due) for r in page.rows) == sorted(
+            (r.document.id, r.status, r.paid, r.balance_due) for r in filtered.rows), status
         seen.add(status) if expected else None
     assert seen == set(STATUSES)  # the data reaches every status

@@ -18,15 +18,21 @@ STATUSES = ("paid", "outstanding", "overdue", "issued")
 def document_amounts(document: Document, balance_cents: int, now: datetime) -> tuple[str, int,
                                                                                        int]:
     """(status, paid cents, balance due cents) of a document given its enrollment's balance."""
-    if document.kind == "receipt":
-        return "paid", document.total_cents, 0
-    if document.kind == "credit_note":
+    return amounts_of(document.kind, document.total_cents, document.due_at, balance_cents, now)
+
+
+def amounts_of(kind: str, total_cents: int, due_at: datetime | None, balance_cents: int,
+               now: datetime) -> tuple[str, int, int]:
+    """`document_amounts` from a document's kind, total and due date (for plain rows)."""
+    if kind == "receipt":
+        return "paid", total_cents, 0
+    if kind == "credit_note":
         return "issued", 0, 0
-    due = min(max(balance_cents, 0), document.total_cents)
-    paid = document.total_cents - due
+    due = min(max(balance_cents, 0), total_cents)
+    paid = total_cents - due
     if due == 0:
         return "paid", paid, 0
-    overdue = document.due_at is not None and document.due_at < now
+    overdue = due_at is not None and due_at < now
     return ("overdue" if overdue else "outstanding"), paid, due
 
 

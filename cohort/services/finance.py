@@ -5,19 +5,18 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, case, func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from cohort.invoices.issuing import document_to_correct, issue_document
 from cohort.invoices.owners import AccountOwner, account_owner
-from cohort.invoices.status import STATUSES, DocumentRow, document_amounts
+from cohort.invoices.status import DocumentRow, document_amounts
 from cohort.models import (
-    DOCUMENT_KIND_LABELS,
     BillingAccount,
     Cohort,
-    Community,
     Document,
     Enrollment,
     LedgerEntry,
@@ -25,14 +24,20 @@ from cohort.models import (
     Refund,
 )
 from cohort.money import Money
-from cohort.paging import clamp_page, one_page, page_count
 from cohort.payments.gateway import PaymentProviderError, StripeGateway
 from cohort.services import ServiceError
+from cohort.services.finance_desk import KIND_LABELS as KIND_LABELS  # the desk's, re-exported
+from cohort.services.finance_desk import (
+    NEWEST_FIRST,
+    DocumentFilter,
+    Shape,
+    filtered,
+    shape_and_values,
+    totals,
+)
+from cohort.services.finance_desk import STATUSES as STATUSES
 from cohort.services.ledger import balance, post
 from cohort.services.locking import lock_row
-
-KIND_LABELS = DOCUMENT_KIND_LABELS
-PER_PAGE = 100
 
 
 def owner_loads(account: Any) -> list[Any]:
@@ -47,28 +52,13 @@ def owner_loads(account: Any) -> list[Any]:
 _ACCOUNT_OWNER = owner_loads(Document.account)
 
 
-@dataclass(frozen=True)
-class DocumentFilter:
-    """What finance asked to see."""
-
-    cohort: str = ""
-    community: str = ""
-    kind: str = ""
-    status: str = ""
-    issued_from: datetime | None = None
-    issued_to: datetime | None = None
-    country: str = ""
-
-
 @dataclass
 class DocumentReport:
-    """The rows (one page of them, or all), and totals per currency and kind over all of them."""
+    """All the rows, and totals per currency and kind over them."""
 
     rows: list[DocumentRow]
     totals: dict[tuple[str, str], int] = field(default_factory=dict)
     count: int = 0
-    page: int = 1
-    pages: int = 1
 
 
 def _balances(session: Session, account_ids: set[int]) -> dict[int, int]:
@@ -108,67 +98,27 @@ def _stripe_ids(session: Session, documents: list[Document]) -> dict[int, list[s
     return ids
 
 
-def _status_sql(balance_cents: ColumnElement[int], now: datetime) -> ColumnElement[str]:
-    """`document_amounts`' status as SQL, for filtering and counting before loading rows."""
-    owed = case((balance_cents <= 0, 0), else_=balance_cents)
-    due = case((owed < Document.total_cents, owed), else_=Document.total_cents)
-    overdue = and_(Document.due_at.is_not(None), Document.due_at < now)
-    return case((Document.kind == "receipt", "paid"), (Document.kind == "credit_note", "issued"),
-                (due == 0, "paid"), (overdue, "overdue"), else_="outstanding")
-
-
-def _filtered(stmt: Select[Any], wanted: DocumentFilter, now: datetime) -> Select[Any]:
-    """`stmt` (over documents) narrowed to what finance asked for, in SQL."""
-    if wanted.cohort:
-        stmt = stmt.join(Enrollment, Enrollment.account_id == Document.account_id).join(
-            Enrollment.cohort).where(Cohort.slug == wanted.cohort)
-    if wanted.community:
-        stmt = stmt.where(Document.account_id.in_(
-            select(BillingAccount.id).join(Community, Community.id == BillingAccount.community_id)
-            .where(Community.slug == wanted.community)))
-    if wanted.kind in KIND_LABELS:
-        stmt = stmt.where(Document.kind == wanted.kind)
-    if wanted.issued_from is not None:
-        stmt = stmt.where(Document.issued_at >= wanted.issued_from)
-    if wanted.issued_to is not None:
-        stmt = stmt.where(Document.issued_at < wanted.issued_to)
-    if wanted.country:
-        stmt = stmt.where(Document.buyer["country"].as_string() == wanted.country)
-    if wanted.status in STATUSES:
-        balances = (select(LedgerEntry.account_id,
-                           func.sum(LedgerEntry.amount_cents).label("cents"))
-                    .group_by(LedgerEntry.account_id).subquery())
-        stmt = stmt.outerjoin(balances, balances.c.account_id == Document.account_id).where(
-            _status_sql(func.coalesce(balances.c.cents, 0), now) == wanted.status)
-    return stmt
-
-
-def document_report(session: Session, wanted: DocumentFilter, now: datetime, *,
-                    page: int | None = None) -> DocumentReport:
-    """Documents matching the filter, newest first, with totals over all of them.
-
-    With `page`, the rows are that page of PER_PAGE (the desk); without, all of them (exports).
-    A fixed number of queries either way; filters, counts and totals are worked out in SQL.
-    """
-    totals, count = {}, 0
-    for currency, kind, cents, documents in session.execute(_filtered(
-            select(Document.currency, Document.kind, func.sum(Document.total_cents),
-                   func.count(Document.id)), wanted, now).group_by(Document.currency,
-                                                                    Document.kind)):
-        totals[(currency, kind)] = int(cents)
-        count += documents
-    stmt = (_filtered(select(Document), wanted, now)
+@lru_cache(maxsize=128)
+def _all_documents(shape: Shape) -> Select[tuple[Document]]:
+    """Every document a filter of this shape matches, newest first, with what names its owner
+    and the document it corrects."""
+    return (filtered(select(Document), shape)
             .options(*_ACCOUNT_OWNER, selectinload(Document.refers_to))
-            .order_by(Document.issued_at.desc(), Document.id.desc()))
-    pages = page_count(count, PER_PAGE)
-    if page is not None:
-        page = clamp_page(page, pages)
-        stmt = one_page(stmt, page, PER_PAGE)
-    documents = list(session.scalars(stmt))
+            .order_by(*NEWEST_FIRST))
+
+
+def document_report(session: Session, wanted: DocumentFilter, now: datetime) -> DocumentReport:
+    """Every document matching the filter, newest first, with totals (the exports; the desk
+    reads one page of plain rows with `desk_page`).
+
+    A fixed number of queries; filters, counts and totals are worked out in SQL.
+    """
+    shape, values = shape_and_values(wanted, now)
+    found, count = totals(session, shape, values)
+    documents = list(session.scalars(_all_documents(shape), values))
     balances = _balances(session, {d.account_id for d in documents})
     stripe_ids = _stripe_ids(session, documents)
-    report = DocumentReport(rows=[], totals=totals, count=count, page=page or 1,
-                            pages=pages if page is not None else 1)
+    report = DocumentReport(rows=[], totals=found, count=count)
     for document in documents:
         status, paid, due = document_amounts(document, balances.get(document.account_id, 0),
                                              now)

@@ -19,8 +19,6 @@ from flask import (
     url_for,
 )
 from flask_login import current_user
-from sqlalchemy import select
-from sqlalchemy.orm import joinedload
 
 from cohort.auth.roles import role_required
 from cohort.clock import now
@@ -28,7 +26,7 @@ from cohort.extensions import db
 from cohort.invoices.download import pdf_response
 from cohort.invoices.export import documents_csv, export_zip
 from cohort.invoices.pdf import PAPERS
-from cohort.models import BillingAccount, Cohort, Community, Document, Enrollment
+from cohort.models import BillingAccount, Document, Enrollment
 from cohort.money import Money
 from cohort.payments.gateway import stripe_gateway
 from cohort.services.accounts import account_statement
@@ -41,10 +39,10 @@ from cohort.services.finance import (
     issue_manual_credit,
     payments_and_refunds,
 )
+from cohort.services.finance_desk import desk_page, filter_choices
 from cohort.services.membership_finance import plan_summaries, reconciliation_report
 from cohort.services.payments import record_offline_payment
 from cohort.services.status import account
-from cohort.templating import cohort_name
 from forms.finance import CreditNoteForm, DocumentFilterForm, OfflinePaymentForm
 from forms.numbers import parse_cents
 
@@ -52,11 +50,8 @@ bp = Blueprint("finance", __name__, url_prefix="/finance")
 
 
 def _filter_form() -> tuple[DocumentFilterForm, DocumentFilter]:
-    cohorts = db.session.scalars(
-        select(Cohort).options(joinedload(Cohort.program)).order_by(Cohort.slug))
-    communities = db.session.scalars(select(Community).order_by(Community.name))
-    form = DocumentFilterForm(request.args, cohorts=[(c.slug, cohort_name(c)) for c in cohorts],
-                              communities=[(c.slug, c.name) for c in communities])
+    cohorts, communities = filter_choices(db.session)
+    form = DocumentFilterForm(request.args, cohorts=cohorts, communities=communities)
     form.validate()
     zone = ZoneInfo(current_app.config["SELLER_TIME_ZONE"])  # days are the seller's days
     start = form.issued_from.data if not form.issued_from.errors else None
@@ -79,8 +74,8 @@ def desk() -> str:
     """Documents filtered by cohort, type, status, dates and country, with totals."""
     form, wanted = _filter_form()
     page = request.args.get("page", "1")
-    report = document_report(db.session, wanted, now(),
-                             page=int(page) if page.isdigit() and len(page) < 7 else 1)
+    report = desk_page(db.session, wanted, now(),
+                       int(page) if page.isdigit() and len(page) < 7 else 1)
     return render_template("finance/desk.html", form=form, report=report, kinds=KIND_LABELS,
                            query=request.query_string.decode(),
                            seller_zone=current_app.config["SELLER_TIME_ZONE"])
