@@ -55,23 +55,18 @@ def queue_mail(
     enrollment_id: int | None = None,
     attachments: list[int] | None = None,
     **context: Any,
-) -> OutboxMessage:
+) -> None:
     """Render the e-mail `kind` and queue it in the caller's transaction.
 
-    `attachments` are ids of issued documents, attached as PDFs when the message is sent.
+    `attachments` are ids of issued documents, attached as PDFs when the message is sent. The
+    row is written at once, with Core on the session's connection: nothing reads it back in
+    the request, so the ORM's unit of work would only add bookkeeping to the same INSERT.
     """
     subject, body = render_mail(kind, **context)
-    message = OutboxMessage(
-        created_at=now,
-        kind=kind,
-        to_address=to,
-        subject=subject,
-        body_text=body,
-        enrollment_id=enrollment_id,
-        status="queued",
-        attempts=0,
-        next_attempt_at=now,
-        attachments=list(attachments or []),
-    )
-    session.add(message)
-    return message
+    session.connection().execute(_QUEUE_MESSAGE, {
+        "created_at": now, "kind": kind, "to_address": to, "subject": subject,
+        "body_text": body, "enrollment_id": enrollment_id, "status": "queued", "attempts": 0,
+        "next_attempt_at": now, "attachments": list(attachments or [])})
+
+
+_QUEUE_MESSAGE = OutboxMessage.__table__.insert()
