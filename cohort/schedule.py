@@ -133,7 +133,6 @@ def duration_words(minutes: int) -> str:
 
 
 @lru_cache(maxsize=4096)  # formatting a date is dear; a page shows the same ones
-@lru_cache(maxsize=4096)
 def long_date(d: date) -> str:
     """'Tuesday, January 23, 2024' (kept: a page of 100 rows names a handful of days)."""
     return f"{d:%A}, {d:%B} {d.day}, {d.year}"

@@ -83,6 +83,11 @@ class PageWatch:
 
     def _failed(self, who: str, request: Any) -> None:
         error = request.failure or "failed"
+        if error == "net::ERR_ABORTED" and request.resource_type != "document":
+            # Chromium aborts a page's pending subresources (the favicon, typically) when the
+            # next navigation starts: the page moved on; nothing failed. A refused, blocked or
+            # broken request reports its own error, and an HTTP error is caught as a response.
+            return
         if not self._is_allowed(error, request.url):
             self.problems.append(Problem(who, f"request failed: {request.method} "
                                               f"{request.url}: {error}"))
