@@ -26,7 +26,7 @@ from cohort.services.applications import submit_application
 from cohort.worker.loop import Worker
 from tests.factories import application_data, csrf_token, form_data, make_cohort, set_clock, utc
 from tests.smtp_server import SmtpTestServer, free_port
-from tests.worker_helpers import wait_for
+from tests.worker_helpers import at_once, queue_messages, wait_for
 
 START = utc("2024-01-10T20:00:00Z")  # the `app` fixture's frozen clock, in UTC
 SUBJECT = "We received your application: A Community of Practice"
@@ -297,24 +297,13 @@ def test_two_senders_at_once_send_a_due_message_once(app, session, client, smtp)
     session.rollback()  # like a finished request, the test's own session holds no transaction
     start_together = threading.Barrier(2)
     results: list[tuple[int, int]] = []
-    errors: list[BaseException] = []
 
     def sender() -> None:
-        try:
-            with app.app_context():
-                start_together.wait(timeout=10)
-                results.append(deliver_due(db.session, settings, START))
-        except BaseException as exc:
-            errors.append(exc)
+        start_together.wait(timeout=10)
+        results.append(deliver_due(db.session, settings, START))
 
-    threads = [threading.Thread(target=sender) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
+    at_once(app, 2, sender)
 
-    assert not any(thread.is_alive() for thread in threads)
-    assert errors == []
     assert sorted(results) == [(0, 0), (1, 0)]
     assert [r.rcpt_tos for r in smtp.received] == [(address,)]
     message = only_message(session)
@@ -417,17 +406,6 @@ def test_a_line_break_in_a_stored_name_stays_in_the_subject(app, session):
     assert body.startswith("Ada\r\nLovelace <")
 
 
-def queue_messages(session, count: int) -> list[str]:
-    """`count` due messages in the outbox, committed, oldest first; their addresses."""
-    addresses = [f"person{i}@example.org" for i in range(count)]
-    for address in addresses:
-        session.add(OutboxMessage(
-            created_at=START, kind="test", to_address=address, subject=f"Hello {address}",
-            body_text="Hello.", status="queued", attempts=0, next_attempt_at=START))
-    session.commit()
-    return addresses
-
-
 def outbox_rows(session) -> list[tuple[str, str, int]]:
     """(address, status, attempts) of every message, oldest first."""
     return [(m.to_address, m.status, m.attempts) for m in outbox(session)]
@@ -438,7 +416,7 @@ def delivered_to(smtp: SmtpTestServer) -> list[str]:
 
 
 def test_a_batch_of_due_messages_leaves_over_one_smtp_connection(app, session, smtp):
-    addresses = queue_messages(session, 6)
+    addresses = queue_messages(session, 6, at=START)
     send_mail_to(app, smtp.port)
     before = smtp.connections
 
@@ -454,7 +432,7 @@ def test_a_batch_of_due_messages_leaves_over_one_smtp_connection(app, session, s
 def test_a_recipient_refused_in_the_middle_of_a_batch_fails_only_that_message(
     app, session, smtp
 ):
-    addresses = queue_messages(session, 5)
+    addresses = queue_messages(session, 5, at=START)
     smtp.refuse_recipient(addresses[2])
     send_mail_to(app, smtp.port)
     before = smtp.connections
@@ -475,7 +453,7 @@ def test_a_recipient_refused_in_the_middle_of_a_batch_fails_only_that_message(
 def test_when_the_server_hangs_up_mid_batch_the_untried_messages_are_due_again_at_once(
     app, session, smtp, goodbye
 ):
-    addresses = queue_messages(session, 5)
+    addresses = queue_messages(session, 5, at=START)
     smtp.hang_up_on(addresses[1], saying_421=goodbye == "with a 421")
     send_mail_to(app, smtp.port)
     settings = smtp_settings(app.config)
@@ -505,7 +483,7 @@ def test_when_the_server_hangs_up_mid_batch_the_untried_messages_are_due_again_a
 def test_a_batch_that_cannot_connect_fails_its_first_message_and_gives_back_the_rest(
     app, session
 ):
-    addresses = queue_messages(session, 3)
+    addresses = queue_messages(session, 3, at=START)
     send_mail_to(app, free_port())  # nothing listens there
 
     result = deliver_due(db.session, smtp_settings(app.config), START)
@@ -517,7 +495,7 @@ def test_a_batch_that_cannot_connect_fails_its_first_message_and_gives_back_the_
 
 
 def test_a_stop_request_mid_batch_gives_the_untried_messages_back_at_once(app, session, smtp):
-    addresses = queue_messages(session, 5)
+    addresses = queue_messages(session, 5, at=START)
     send_mail_to(app, smtp.port)
     settings = smtp_settings(app.config)
     before = smtp.connections
@@ -539,7 +517,7 @@ def test_a_stop_request_mid_batch_gives_the_untried_messages_back_at_once(app, s
 def test_a_batch_sends_nothing_after_half_its_lease_and_gives_the_rest_back(
     app, session, smtp, monkeypatch
 ):
-    addresses = queue_messages(session, 4)
+    addresses = queue_messages(session, 4, at=START)
     send_mail_to(app, smtp.port)
     smtp.slow_down(0.5)
     # Each message takes half a second: the third would start after 0.75 s.
@@ -555,7 +533,7 @@ def test_a_batch_sends_nothing_after_half_its_lease_and_gives_the_rest_back(
 def test_two_senders_taking_batches_at_once_send_each_message_once(
     request, app, session, smtp
 ):
-    addresses = queue_messages(session, 24)
+    addresses = queue_messages(session, 24, at=START)
     send_mail_to(app, smtp.port)
     settings = smtp_settings(app.config)
     smtp.slow_down(0.01)  # both senders hold a claimed batch at the same time
@@ -572,26 +550,15 @@ def test_two_senders_taking_batches_at_once_send_each_message_once(
         lambda: event.remove(engine, "after_cursor_execute", linger_in_the_claim))
     start_together = threading.Barrier(2)
     results: list[tuple[int, int]] = []
-    errors: list[BaseException] = []
 
     def sender() -> None:
-        try:
-            with app.app_context():
-                start_together.wait(timeout=10)
-                while (result := deliver_due(db.session, settings, START, limit=4)) != (0, 0):
-                    results.append(result)
-                db.session.remove()
-        except BaseException as exc:
-            errors.append(exc)
+        start_together.wait(timeout=10)
+        while (result := deliver_due(db.session, settings, START, limit=4)) != (0, 0):
+            results.append(result)
+        db.session.remove()
 
-    threads = [threading.Thread(target=sender) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
+    at_once(app, 2, sender)
 
-    assert not any(thread.is_alive() for thread in threads)
-    assert errors == []
     assert sum(sent for sent, _ in results) == len(addresses)
     assert sorted(delivered_to(smtp)) == sorted(addresses)
     assert len({str(r.message["Message-ID"]) for r in smtp.received}) == len(addresses)

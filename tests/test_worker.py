@@ -25,7 +25,7 @@ from cohort.worker.loop import Worker
 from cohort.worker.turns import job_turn
 from tests.factories import csrf_token, form_data, make_cohort, utc
 from tests.smtp_server import SmtpTestServer
-from tests.worker_helpers import running_worker, wait_for
+from tests.worker_helpers import queue_messages, running_worker, wait_for
 
 START = utc("2024-01-10T20:00:00Z")  # the `app` fixture's frozen clock, in UTC
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -38,17 +38,6 @@ def smtp(app: Flask) -> Iterator[SmtpTestServer]:
     app.config.update(MAIL_SERVER=server.host, MAIL_PORT=server.port)
     yield server
     server.stop()
-
-
-def queue_messages(session, count: int) -> list[str]:
-    """`count` due messages in the outbox, committed; their addresses."""
-    addresses = [f"person{i}@example.org" for i in range(count)]
-    for address in addresses:
-        session.add(OutboxMessage(
-            created_at=START, kind="test", to_address=address, subject=f"Hello {address}",
-            body_text="Hello.", status="queued", attempts=0, next_attempt_at=START))
-    session.commit()
-    return addresses
 
 
 def outbox_rows(session) -> list[tuple[str, str, int]]:
@@ -93,7 +82,7 @@ def test_a_request_that_queues_mail_opens_no_smtp_connection(app, session, clien
 def test_the_worker_sends_mail_as_it_is_queued_and_says_it_is_alive(app, session, smtp):
     with running_worker(app, worker_id="worker-one") as worker:
         wait_for(lambda: heartbeats(session) == ["worker-one"], what="a heartbeat")
-        addresses = queue_messages(session, 3)
+        addresses = queue_messages(session, 3, at=START)
         wait_for(lambda: len(smtp.received) == 3, what="three messages")
         assert not worker.stopping
 
@@ -104,7 +93,7 @@ def test_the_worker_sends_mail_as_it_is_queued_and_says_it_is_alive(app, session
 
 @pytest.mark.postgres_only
 def test_two_workers_never_send_a_message_twice(app, session, smtp):
-    addresses = queue_messages(session, 40)
+    addresses = queue_messages(session, 40, at=START)
     smtp.slow_down(0.02)  # both workers are busy at once, each holding a claimed message
 
     with running_worker(app, worker_id="one"), running_worker(app, worker_id="two"):
@@ -168,7 +157,7 @@ def test_the_worker_runs_the_tick(app, session):
 
 
 def test_sigterm_stops_the_worker_after_the_message_in_hand(app, session, smtp, database_url):
-    first, second = queue_messages(session, 2)
+    first, second = queue_messages(session, 2, at=START)
     smtp.slow_down(1.5)  # the first message is still in hand when the signal arrives
     env = {**os.environ, "DATABASE_URL": database_url, "COHORT_ENV": "test",
            "COHORT_NOW": START.isoformat(), "MAIL_SERVER": smtp.host,
