@@ -80,11 +80,13 @@ test: $(STAMP)
 # `make bench` (README, "Benchmarks"): each figure against a fair floor in the same run: an
 # invoice PDF against WeasyPrint alone on the identical HTML (bench/bench_pdf.py), then the
 # service under gunicorn on PostgreSQL against a bare Flask-WTF service, with mail on
-# (bench/bench_http.py; BENCH_DATABASE_URL, default the tests' server).
+# (bench/bench_http.py; BENCH_DATABASE_URL, default the tests' server), then the scale curves
+# (bench/bench_scale.py, also alone as `make bench-scale`).
 bench: $(STAMP)
 	$(BIN)/pip install --quiet -e '.[test,bench]'
 	$(BIN)/python bench/bench_pdf.py
 	$(BIN)/python bench/bench_http.py
+	$(BIN)/python bench/bench_scale.py
 
 # `make bench-scale`: staff pages and exports at 1k, 10k and 100k applications (bench/bench_scale.py).
 bench-scale: $(STAMP)
