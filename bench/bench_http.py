@@ -79,6 +79,7 @@ from harness import (
     cohort_id_of,
     expect,
     flask_cli,
+    fold_counts,
     fresh_database,
     has_mail_worker,
     interleaved,
@@ -190,6 +191,7 @@ def prepare(args: argparse.Namespace, url: URL, env: dict[str, str], password: s
         cohort_id = cohort_id_of(engine, SEED_SLUG)
         bulk_applications(engine, args.applications, lambda n: cohort_id)
         FloorBase.metadata.create_all(engine)
+        fold_counts(engine)  # as the worker would within a second
         postgres = analyze(engine)
     finally:
         engine.dispose()

@@ -168,6 +168,21 @@ def bulk_applications(engine: Engine, how_many: int, cohort_for: Callable[[int],
     return made
 
 
+def fold_counts(engine: Engine) -> int:
+    """Fold the enrollments' state changes the bulk inserts left into their counts, as the
+    worker does each round in production; how many changes were folded."""
+    from sqlalchemy.orm import Session
+
+    from cohort.services.state_counts import fold_state_changes
+
+    total = 0
+    with Session(engine) as session:
+        while folded := fold_state_changes(session):
+            session.commit()
+            total += folded
+    return total
+
+
 def analyze(engine: Engine) -> str:
     """VACUUM ANALYZE after bulk inserts (statistics and the visibility map, as autovacuum
     leaves a database that has been running a while); return the server version."""

@@ -52,6 +52,7 @@ from cohort.models.sessions import (
     SessionReminder,
 )
 from cohort.models.staff import STAFF_ROLES, LoginAttempt, StaffUser
+from cohort.models.state_counts import EnrollmentStateChange, EnrollmentStateCount
 from cohort.models.worker import WorkerHeartbeat, WorkerJob
 
 __all__ = [
@@ -79,6 +80,8 @@ __all__ = [
     "DocumentSeries",
     "DunningNotice",
     "Enrollment",
+    "EnrollmentStateChange",
+    "EnrollmentStateCount",
     "Facilitator",
     "Group",
     "GroupSession",

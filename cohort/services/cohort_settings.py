@@ -13,7 +13,8 @@ from cohort.cohort_terms import REFUND_RULES, CohortSettings
 from cohort.models import Cohort, GroupSession
 from cohort.schedule import regions_from_data, regions_to_data
 from cohort.services import ServiceError
-from cohort.services.facts import count_by_state, count_that, seats_held
+from cohort.services.facts import count_that, seats_held
+from cohort.services.state_counts import count_by_state
 
 
 class SettingsRefused(ServiceError):

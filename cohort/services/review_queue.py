@@ -13,12 +13,8 @@ from sqlalchemy.orm import Session, contains_eager, joinedload, subqueryload
 from cohort.models import ApplicationAnswers, Cohort, Enrollment, Person, StaffUser
 from cohort.models.review import Review
 from cohort.paging import clamp_page, one_page, page_count, page_values
-from cohort.services.facts import (
-    STATE_COUNTS_OF_COHORT,
-    count_by_state,
-    counts_in,
-    seats_held,
-)
+from cohort.services.facts import seats_held
+from cohort.services.state_counts import STATE_COUNTS_OF_COHORT, count_by_state, counts_in
 from workflows import EnrollmentMachine
 
 SORTS = {"newest": "Newest first", "oldest": "Oldest first", "name": "Name"}

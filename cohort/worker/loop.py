@@ -21,10 +21,12 @@ from datetime import timedelta
 from flask import Flask, current_app
 
 from cohort.clock import now
+from cohort.database import read_only
 from cohort.extensions import db
 from cohort.invoices.stored import Backlog, store_missing
 from cohort.mail.delivery import deliver_due
 from cohort.mail.settings import smtp_settings
+from cohort.services.state_counts import changes_to_fold, fold_state_changes
 from cohort.timekeeping import TickReport, tick
 from cohort.worker.heartbeat import beat, forget
 from cohort.worker.turns import job_turn
@@ -88,7 +90,8 @@ class Worker:
                 logger.info("worker %s stopped", self.worker_id)
 
     def run_once(self) -> bool:
-        """One round (inside an app context). True when it stored PDFs or sent or tried mail."""
+        """One round (inside an app context). True when it stored PDFs, sent or tried mail, or
+        folded enrollment counts."""
         session = db.session
         if time.monotonic() >= self._next_beat:
             beat(session, self.worker_id, hostname=self.hostname, pid=self.pid, now=now())
@@ -101,10 +104,24 @@ class Worker:
             sent, failed = deliver_due(session, settings, now(), limit=MAIL_BATCH,
                                        should_stop=lambda: self.stopping)
             busy = busy or sent + failed > 0
+        if not self.stopping:
+            busy = self.fold_counts() or busy
         if self.ticks and not self.stopping and time.monotonic() >= self._next_tick_check:
             self._next_tick_check = time.monotonic() + TICK_CHECK_SECONDS
             self.tick()
         return busy
+
+    def fold_counts(self) -> bool:
+        """Fold the enrollments' state changes into their counts; True if there were any."""
+        session = db.session
+        with read_only():  # looking takes no write lock on SQLite
+            pending = changes_to_fold(session)
+            session.rollback()
+        if not pending:
+            return False
+        folded = fold_state_changes(session)
+        session.commit()
+        return folded > 0
 
     def tick(self) -> bool:
         """Run the tick if it is this worker's turn; True if it ran."""

@@ -15,8 +15,8 @@ from cohort.services.cancellation import cancel_cohort
 from cohort.services.cohort_settings import copy_cohort, current_settings, update_settings
 from cohort.services.confirmation import confirm_cohort, preview_confirmation
 from cohort.services.dashboard import COHORT_ACTIONS, cohort_actions, deadlines
-from cohort.services.facts import count_by_state_of
 from cohort.services.review_queue import queue_summary, summary_of
+from cohort.services.state_counts import count_by_state_of
 from cohort.services.status import STATE_LABELS
 from cohort.services.transitions import change_cohort
 from cohort.views.staff import bp
