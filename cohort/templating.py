@@ -37,7 +37,7 @@ def _date_in(instant: datetime, zone: str) -> str:
 
 def cohort_name(cohort: Cohort) -> str:
     """How people name a cohort: its program's title and its own, e.g. "CoP — 2024 cohort"."""
-    return f"{cohort.program.title} — {cohort.title}"
+    return cohort.name
 
 
 def _percent_bp(basis_points: int) -> str:

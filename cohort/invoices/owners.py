@@ -37,7 +37,7 @@ def account_owner(account: BillingAccount) -> AccountOwner:
     if enrollment is not None:
         cohort = enrollment.cohort
         return AccountOwner(kind="enrollment", person=account.person,
-                            name=f"{cohort.program.title} — {cohort.title}", slug=cohort.slug,
+                            name=cohort.name, slug=cohort.slug,
                             time_zone=cohort.time_zone, zone_label=cohort.zone_label,
                             enrollment=enrollment)
     community = account.community

@@ -18,6 +18,11 @@ if TYPE_CHECKING:
     from cohort.models.sessions import GroupSession
 
 
+def cohort_name_of(program_title: str, cohort_title: str) -> str:
+    """How people name a cohort: its program's title and its own, e.g. "CoP — 2024 cohort"."""
+    return f"{program_title} — {cohort_title}"
+
+
 class Program(Base):
     """A learning program; it runs as one or more cohorts."""
 
@@ -127,6 +132,11 @@ class Cohort(Base):
     def regions(self) -> tuple[Region, ...]:
         """The schedule's blocks; without stored ones, a block for the cohort's own zone."""
         return regions_or_own(regions_from_data(self.display_regions), self.time_zone)
+
+    @property
+    def name(self) -> str:
+        """How people name the cohort (`cohort_name_of`); needs its program."""
+        return cohort_name_of(self.program.title, self.title)
 
     @property
     def zone_label(self) -> str:

@@ -77,7 +77,7 @@ class GroupSession(Base):
     def owner_name(self) -> str:
         """The cohort's or group's name."""
         if self.cohort is not None:
-            return f"{self.cohort.program.title} — {self.cohort.title}"
+            return self.cohort.name
         assert self.group is not None
         return f"{self.group.community.name} — {self.group.name}"
 

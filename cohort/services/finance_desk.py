@@ -22,6 +22,7 @@ from cohort.models import (
     LedgerEntry,
     Program,
 )
+from cohort.models.program import cohort_name_of
 from cohort.money import Money
 from cohort.paging import clamp_page, one_page, page_count, page_values
 
@@ -208,7 +209,7 @@ def _desk_row(row: Any, now: datetime) -> DeskRow:
      organisation, country, refers_to, enrollment_id, program_title, cohort_title,
      cohort_zone, community_name, community_zone, balance_cents) = row
     if enrollment_id is not None:
-        billed_for, zone = f"{program_title} — {cohort_title}", cohort_zone
+        billed_for, zone = cohort_name_of(program_title, cohort_title), cohort_zone
     elif community_name is not None:
         billed_for, zone = community_name, community_zone
     else:
@@ -242,6 +243,6 @@ _COMMUNITY_CHOICES = select(Community.slug, Community.name).order_by(Community.n
 def filter_choices(session: Session) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
     """(slug, name) of every cohort ("Program — cohort") and of every community."""
     conn = session.connection()
-    cohorts = [(slug, f"{program} — {title}")
+    cohorts = [(slug, cohort_name_of(program, title))
                for slug, program, title in conn.execute(_COHORT_CHOICES)]
     return cohorts, [(slug, name) for slug, name in conn.execute(_COMMUNITY_CHOICES)]

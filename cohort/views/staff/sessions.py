@@ -86,7 +86,7 @@ def cohort_session_list(slug: str) -> Response | tuple[str, int]:
     form = SessionForm(zone=cohort.time_zone)
     if _schedule(form, cohort=cohort, group=None):
         return redirect(url_for("staff.cohort_session_list", slug=slug), code=303)
-    return _page(form, title=f"{cohort.program.title} — {cohort.title}",
+    return _page(form, title=cohort.name,
                  rows=cohort_sessions(db.session, cohort.id), zone=cohort.time_zone,
                  back=url_for("staff.dashboard", slug=slug), cohort=cohort)
 
