@@ -18,7 +18,7 @@ from contextvars import ContextVar
 from typing import Any, ParamSpec, TypeVar
 
 from flask import Flask, has_request_context, request
-from sqlalchemy import event
+from sqlalchemy import Insert, Table, event
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
 
@@ -120,3 +120,18 @@ def init_app(app: Flask) -> None:
         engine: Engine = db.engine
         if engine.dialect.name == "sqlite":
             configure_sqlite(engine)
+
+
+@functools.cache
+def _insert_returning_id(table: Table) -> Insert:
+    return table.insert().returning(table.c.id)
+
+
+def insert_row(session: Session, model: type[Any], values: dict[str, Any]) -> int:
+    """INSERT one row of `model`'s table with Core on the session's connection (in its
+    transaction) and return its id: for rows nothing in the request reads back, where the ORM's
+    unit of work would only add bookkeeping to the same INSERT. The statement is built once per
+    table; column defaults apply as with the ORM. (Like any Core statement on the connection, it
+    does not flush pending ORM objects first.)"""
+    return session.connection().execute(_insert_returning_id(model.__table__), values
+                                        ).scalar_one()

@@ -9,6 +9,7 @@ from flask import current_app
 from jinja2 import Template
 from sqlalchemy.orm import Session
 
+from cohort.database import insert_row
 from cohort.models import OutboxMessage
 
 
@@ -59,14 +60,11 @@ def queue_mail(
     """Render the e-mail `kind` and queue it in the caller's transaction.
 
     `attachments` are ids of issued documents, attached as PDFs when the message is sent. The
-    row is written at once, with Core on the session's connection: nothing reads it back in
-    the request, so the ORM's unit of work would only add bookkeeping to the same INSERT.
+    row is written at once with Core (`insert_row`): nothing reads it back in the request.
     """
     subject, body = render_mail(kind, **context)
-    session.connection().execute(_QUEUE_MESSAGE, {
+    insert_row(session, OutboxMessage, {
         "created_at": now, "kind": kind, "to_address": to, "subject": subject,
         "body_text": body, "enrollment_id": enrollment_id, "status": "queued", "attempts": 0,
         "next_attempt_at": now, "attachments": list(attachments or [])})
 
-
-_QUEUE_MESSAGE = OutboxMessage.__table__.insert()

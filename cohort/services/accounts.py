@@ -8,19 +8,18 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from cohort.database import insert_row
 from cohort.models import BillingAccount, Document, LedgerEntry, Payment
 from cohort.money import Money
 from cohort.services.ledger import balance, statement
 
 
 def new_enrollment_account(session: Session, *, person_id: int, currency: str,
-                           now: datetime) -> BillingAccount:
-    """The account a new enrollment bills to (one per enrollment, in its cohort's currency)."""
-    account = BillingAccount(owner="enrollment", person_id=person_id, currency=currency,
-                             created_at=now)
-    session.add(account)
-    session.flush()
-    return account
+                           now: datetime) -> int:
+    """The id of a new account for a new enrollment to bill to (one per enrollment, in its
+    cohort's currency)."""
+    return insert_row(session, BillingAccount, {"owner": "enrollment", "person_id": person_id,
+                                                "currency": currency, "created_at": now})
 
 
 @dataclass(frozen=True)

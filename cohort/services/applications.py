@@ -8,11 +8,12 @@ from datetime import datetime, timedelta
 from functools import cache
 from typing import Any, TypeVar
 
-from sqlalchemy import Insert, delete, select
+from sqlalchemy import delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from cohort.addresses import address_key, mailing_address
+from cohort.database import insert_row
 from cohort.mail.outbox import queue_mail, status_url
 from cohort.models import (
     ApplicationAnswers,
@@ -25,6 +26,7 @@ from cohort.models import (
 )
 from cohort.schedule import format_deadline
 from cohort.services import ServiceError
+from cohort.services.accounts import new_enrollment_account
 from workflows import CohortMachine
 from workflows.as_of import cohort_state_at
 
@@ -148,34 +150,20 @@ def insert_new(session: Session, model: type[T], key_columns: list[str],
     return session.scalars(stmt, [values]).one_or_none()
 
 
-@cache
-def _insert_returning_id(model: type[Any]) -> Insert:
-    """`INSERT INTO <model's table> … RETURNING id`, the values given at execution."""
-    table = model.__table__
-    return table.insert().returning(table.c.id)
-
-
-def _insert_row(session: Session, model: type[Any], values: dict[str, Any]) -> Any:
-    """INSERT one row with Core on the session's connection (in its transaction), no ORM object
-    made for it; the new row's primary key."""
-    return session.connection().execute(_insert_returning_id(model), values).scalar_one()
-
-
 def _new_enrollment(session: Session, cohort: Cohort, data: ApplicationData, typed: str,
                     key: str, now: datetime) -> tuple[Person, Enrollment | None]:
     """The person (found by key, or made from what was typed) and their new enrollment, or None
     when they already applied to this cohort. A known person is never changed.
 
     Rows nothing else in the request reads back (the billing account, the answers) are inserted
-    with Core: the ORM's unit of work would only add bookkeeping to the same INSERTs.
+    with Core (`insert_row`).
     """
     person = insert_new(session, Person, ["email_normalized"], {
         "email": typed, "email_normalized": key, "name": data.full_name, "created_at": now})
     if person is None:
         person = session.scalars(select(Person).where(Person.email_normalized == key)).one()
-    account_id = _insert_row(session, BillingAccount, {  # one per enrollment, in its currency
-        "owner": "enrollment", "person_id": person.id, "currency": cohort.currency,
-        "created_at": now})
+    account_id = new_enrollment_account(session, person_id=person.id, currency=cohort.currency,
+                                        now=now)
     enrollment = insert_new(session, Enrollment, ["cohort_id", "person_id"], {
         "cohort_id": cohort.id, "person_id": person.id, "account_id": account_id,
         "state": "submitted", "status_token": new_status_token(), "time_zone": data.time_zone,
@@ -184,7 +172,7 @@ def _new_enrollment(session: Session, cohort: Cohort, data: ApplicationData, typ
         session.connection().execute(delete(BillingAccount.__table__)
                                      .where(BillingAccount.__table__.c.id == account_id))
         return person, None
-    _insert_row(session, ApplicationAnswers, {
+    insert_row(session, ApplicationAnswers, {
         "enrollment_id": enrollment.id, "full_name": data.full_name,
         "organisation": data.organisation, "role": data.role, "role_title": data.role_title,
         "organisation_size": data.organisation_size, "sector": data.sector,
@@ -220,7 +208,7 @@ def submit_application(
         _tell_owner_of_repeat(session, existing, now)
         session.flush()
         return Submission(address=typed, enrollment=None)
-    _insert_row(session, AuditRecord, {
+    insert_row(session, AuditRecord, {
         "occurred_at": now, "actor": f"applicant:{key}", "subject_type": "enrollment",
         "subject_id": enrollment.id, "event": "submit", "from_state": None,
         "to_state": "submitted", "reason": "application submitted"})
