@@ -4,17 +4,16 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import Flask, has_request_context, request
+from flask import Flask
 
 from cohort.clock import now
 from cohort.countries import country_name
 from cohort.invoices.owners import account_owner
-from cohort.models import DOCUMENT_KIND_LABELS, Cohort, Enrollment
+from cohort.models import DOCUMENT_KIND_LABELS, Cohort
 from cohort.money import Money
 from cohort.schedule import duration_words, format_deadline, format_instant, local, long_date
-from cohort.services.as_of import ShownState, shown_cohort_state, shown_enrollment_state
+from cohort.services.as_of import shown_cohort_state, shown_enrollment_state
 from cohort.services.hub import hub_url
-from cohort.services.review_queue import QueueRow
 from forms.option_lists import radio_options
 from workflows import CohortMachine, EnrollmentMachine
 
@@ -50,23 +49,6 @@ ENROLLMENT_STATE_LABELS = EnrollmentMachine.labels()
 COHORT_STATE_LABELS = CohortMachine.labels()
 
 
-def _enrollment_now(enrollment: Enrollment | QueueRow) -> ShownState:
-    """The state to show for an enrollment now, worked out once per cohort and state a request.
-
-    It depends only on the recorded state and the cohort's instants, so a page of 100 rows of
-    one cohort (the review queue) computes it a handful of times, not 100.
-    """
-    if not has_request_context():
-        return shown_enrollment_state(enrollment, now())
-    # On the request itself, not `g`: an application context may outlive one request.
-    shown: dict[tuple[int, str], ShownState] = request.environ.setdefault(
-        "cohort.shown_enrollment_states", {})
-    key = (enrollment.cohort_id, enrollment.state)
-    if key not in shown:
-        shown[key] = shown_enrollment_state(enrollment, now())
-    return shown[key]
-
-
 def init_app(app: Flask) -> None:
     """Register filters."""
     app.jinja_env.filters.update(
@@ -81,7 +63,7 @@ def init_app(app: Flask) -> None:
         percent_bp=_percent_bp,
         cohort_name=cohort_name,
         cohort_now=lambda cohort: shown_cohort_state(cohort, now()),
-        enrollment_now=_enrollment_now,
+        enrollment_now=lambda enrollment: shown_enrollment_state(enrollment, now()),
         enrollment_state=lambda state: ENROLLMENT_STATE_LABELS.get(state, state),
         cohort_state=lambda state: COHORT_STATE_LABELS.get(state, state),
         document_kind=lambda kind: DOCUMENT_KIND_LABELS.get(kind, kind),
