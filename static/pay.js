@@ -4,49 +4,25 @@
 (function () {
   "use strict";
   document.addEventListener("DOMContentLoaded", function () {
-    var form = document.getElementById("payment-form");
-    if (!form || typeof Stripe === "undefined") { return; }
-    var stripe = Stripe(form.dataset.publishableKey);
-    var card = stripe.elements().create("card");
-    card.mount("#card-element");
-    var errors = document.getElementById("card-errors");
-    var button = document.getElementById("pay-button");
-
-    function fail(message) {
-      errors.textContent = message || "The payment did not go through. Please try again.";
-      button.disabled = false;
-    }
-
-    function post(url, data) {
-      return fetch(url, {
-        method: "POST",
-        headers: {"Content-Type": "application/json", "X-CSRFToken": form.dataset.csrf},
-        body: JSON.stringify(data || {}),
-        credentials: "same-origin",
-      }).then(function (response) {
-        return response.json().catch(function () { return {}; }).then(function (body) {
-          return {ok: response.ok, body: body};
-        });
-      });
-    }
-
-    form.addEventListener("submit", async function (event) {
+    var pay = window.cardForm("payment-form", "pay-button",
+                              "The payment did not go through. Please try again.");
+    if (!pay) { return; }
+    pay.form.addEventListener("submit", async function (event) {
       event.preventDefault();
-      button.disabled = true;
-      errors.textContent = "";
-      var started = await post(form.dataset.startUrl);
-      if (!started.ok) { return fail(started.body.error); }
-      var tokenResult = await stripe.createToken(card);
+      pay.begin();
+      var started = await pay.post(pay.form.dataset.startUrl);
+      if (!started.ok) { return pay.fail(started.body.error); }
+      var tokenResult = await pay.stripe.createToken(pay.card);
       if (tokenResult.error || !tokenResult.token) {
-        return fail(tokenResult.error && tokenResult.error.message);
+        return pay.fail(tokenResult.error && tokenResult.error.message);
       }
-      var charged = await post(started.body.card_url, {token: tokenResult.token.id});
-      if (!charged.ok) { return fail(charged.body.error); }
+      var charged = await pay.post(started.body.card_url, {token: tokenResult.token.id});
+      if (!charged.ok) { return pay.fail(charged.body.error); }
       if (charged.body.status === "requires_action") {
-        var confirmed = await stripe.confirmCardPayment(charged.body.client_secret);
-        if (confirmed.error) { return fail(confirmed.error.message); }
+        var confirmed = await pay.stripe.confirmCardPayment(charged.body.client_secret);
+        if (confirmed.error) { return pay.fail(confirmed.error.message); }
       }
-      var done = await post(started.body.done_url);
+      var done = await pay.post(started.body.done_url);
       window.location.assign(done.body.next_url || window.location.href);
     });
   });

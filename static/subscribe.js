@@ -5,35 +5,26 @@
 (function () {
   "use strict";
   document.addEventListener("DOMContentLoaded", function () {
-    if (typeof Stripe === "undefined") { return; }
-    var errors = document.getElementById("card-errors");
-    var form = document.getElementById("subscribe-form");
-    if (form) {
-      var stripe = Stripe(form.dataset.publishableKey);
-      var card = stripe.elements().create("card");
-      card.mount("#card-element");
-      var button = document.getElementById("subscribe-button");
+    var subscribing = window.cardForm("subscribe-form", "subscribe-button",
+                                      "The card could not be read. Please check it and try again.");
+    if (subscribing) {
       var token = document.getElementById("card_token");
-      form.addEventListener("submit", async function (event) {
+      subscribing.form.addEventListener("submit", async function (event) {
         event.preventDefault();
-        button.disabled = true;
-        errors.textContent = "";
-        var result = await stripe.createToken(card);
+        subscribing.begin();
+        var result = await subscribing.stripe.createToken(subscribing.card);
         if (result.error || !result.token) {
-          errors.textContent = (result.error && result.error.message) ||
-            "The card could not be read. Please check it and try again.";
-          button.disabled = false;
-          return;
+          return subscribing.fail(result.error && result.error.message);
         }
         token.value = result.token.id;
-        form.submit();
+        subscribing.form.submit();
       });
     }
     var confirm = document.getElementById("confirm-form");
-    if (confirm) {
+    if (confirm && typeof Stripe !== "undefined") {
       var bank = Stripe(confirm.dataset.publishableKey);
       bank.confirmCardPayment(confirm.dataset.clientSecret).then(function (result) {
-        if (result.error) { errors.textContent = result.error.message; }
+        if (result.error) { document.getElementById("card-errors").textContent = result.error.message; }
         confirm.submit();  // the server checks with Stripe either way
       });
     }
