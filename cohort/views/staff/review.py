@@ -137,6 +137,7 @@ def preview(slug: str) -> Response | str:
                                  (form.message.data or "").strip(), now())
     return render_template("staff/decision_preview.html", cohort=cohort, form=form,
                            previews=previews, decision=DECISIONS[form.event.data],
+                           state_labels=STATE_LABELS,
                            blocked=any(not p.allowed for p in previews))
 
 
