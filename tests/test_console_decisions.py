@@ -40,6 +40,11 @@ def test_a_facilitator_accepts_nine_and_the_tenth_is_refused_then_waitlisted(cli
     assert preview.status_code == 200
     assert page.count("Subject:</strong> You are accepted") == 9
     assert "We are delighted." in page
+    # Each preview names its applicant, address and state; confirming sends exactly these.
+    assert f'<h2>Leader 0 &lt;{applicants[0].person.email}&gt; — <span class="state">' \
+           f'Application received</span></h2>' in page
+    assert re.findall(r'name="enrollment_ids" value="(\d+)"', page) == [
+        str(a.id) for a in applicants[:9]]
     assert _outbox(session) == 0, "a preview sends nothing"
 
     done = confirm()

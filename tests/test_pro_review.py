@@ -104,6 +104,8 @@ def test_approving_previews_the_email_then_sends_signed_subscribe_links(client, 
     page = preview.get_data(as_text=True)
     assert preview.status_code == 200
     assert "Subject:</strong> Welcome to PRO Lounge: your application is accepted" in page
+    assert '<h2>Paula Pro &lt;paula@example.org&gt; — <span class="state">' in page
+    assert re.findall(r'name="membership_ids" value="(\d+)"', page) == [str(paula.id)]
     assert "Welcome aboard." in page and "$50.00 USD a month" in page \
         and "$500.00 USD a year" in page
     assert _count(session, OutboxMessage) == sent_before, "a preview sends nothing"
