@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import abort
+from flask import Response, abort, redirect, request
 from flask_login import current_user
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload
@@ -47,3 +47,10 @@ def enrollment_or_404(enrollment_id: int) -> Enrollment:
 def actor() -> str:
     """How the audit trail names the signed-in staff member."""
     return f"staff:{current_user.email}"
+
+
+def back_to_referrer(fallback: str) -> Response:
+    """Redirect to the page the request came from if it is one of ours, else to `fallback`
+    (e.g. a queue, kept as the facilitator left it, after a form sent with nothing ticked)."""
+    referrer = request.referrer
+    return redirect(referrer if referrer and referrer.startswith(request.host_url) else fallback)

@@ -24,7 +24,7 @@ from cohort.services.review_queue import SORTS, QueueFilter
 from cohort.services.reviews import save_review
 from cohort.views.community import community_or_404
 from cohort.views.staff import bp
-from cohort.views.staff.common import FACILITATION, actor
+from cohort.views.staff.common import FACILITATION, actor, back_to_referrer
 from forms.choices import HELPING_OTHERS, S3_TRAINING
 from forms.pro_review import ProDecisionForm, ProReviewForm
 from workflows import MembershipMachine
@@ -96,10 +96,6 @@ def pro_review(membership_id: int) -> Response:
     return redirect(url_for("staff.pro_application", membership_id=membership.id))
 
 
-def _same_site(url: str | None) -> bool:
-    return bool(url) and url.startswith(request.host_url)
-
-
 @bp.post("/communities/<slug>/decisions/preview")
 @role_required(*FACILITATION)
 def pro_preview(slug: str) -> Response | str:
@@ -108,8 +104,7 @@ def pro_preview(slug: str) -> Response | str:
     form = ProDecisionForm()
     if not form.validate_on_submit():
         flash(form.error_text(), "error")
-        return redirect(request.referrer if _same_site(request.referrer)
-                        else url_for("staff.pro_queue_page", slug=slug))
+        return back_to_referrer(url_for("staff.pro_queue_page", slug=slug))
     batch = load_pro_batch(db.session, community, form.membership_ids.data)
     previews = preview_pro_decisions(db.session, batch, form.event.data,
                                      (form.message.data or "").strip(), now())

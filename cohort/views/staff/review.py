@@ -31,6 +31,7 @@ from cohort.views.staff import bp
 from cohort.views.staff.common import (
     FACILITATION,
     actor,
+    back_to_referrer,
     cohort_and_summary_or_404,
     cohort_or_404,
     enrollment_or_404,
@@ -118,10 +119,6 @@ def review(enrollment_id: int) -> Response | tuple[str, int]:
     return redirect(url_for("staff.application", enrollment_id=enrollment.id))
 
 
-def _same_site(url: str | None) -> bool:
-    return bool(url) and url.startswith(request.host_url)
-
-
 @bp.post("/cohorts/<slug>/decisions/preview")
 @role_required(*FACILITATION)
 def preview(slug: str) -> Response | str:
@@ -130,8 +127,7 @@ def preview(slug: str) -> Response | str:
     form = DecisionForm()
     if not form.validate_on_submit():
         flash(form.error_text(), "error")  # e.g. nothing ticked: back to the queue, kept as it was
-        return redirect(request.referrer if _same_site(request.referrer)
-                        else url_for("staff.queue", slug=slug))
+        return back_to_referrer(url_for("staff.queue", slug=slug))
     batch = load_batch(db.session, cohort, form.enrollment_ids.data)
     previews = preview_decisions(db.session, cohort, batch, form.event.data,
                                  (form.message.data or "").strip(), now())
