@@ -15,6 +15,9 @@ from functools import lru_cache
 
 from email_validator import EmailNotValidError, validate_email
 
+#: The longest address there can be (RFC 5321's limit on a path).
+EMAIL_MAX_LENGTH = 254
+
 
 @lru_cache(maxsize=1024)  # an application asks three times (form check, spelling, key)
 def mailing_address(typed: str) -> str:

@@ -8,7 +8,6 @@ from wtforms import EmailField, RadioField, SelectField, StringField, TextAreaFi
 from wtforms.validators import (
     AnyOf,
     DataRequired,
-    Email,
     InputRequired,
     Length,
     ValidationError,
@@ -17,7 +16,7 @@ from wtforms.validators import (
 from cohort.addresses import address_key
 from cohort.countries import is_country
 from cohort.schedule import is_zone
-from forms.base import CohortForm, strip_text
+from forms.base import CohortForm, address_validators, strip_text
 from forms.choices import (
     ORGANISATION_SIZES,
     PREREQUISITES,
@@ -61,11 +60,7 @@ class ApplicationForm(CohortForm):
 
     full_name = StringField("Full name", filters=[strip_text],
                             validators=[_required("your name"), _at_most(120)])
-    email = EmailField("E-mail address", filters=[strip_text], validators=[
-        _required("your e-mail address"), _at_most(254),
-        Email(message="That does not look like an e-mail address (name@example.org).",
-              check_deliverability=False),
-    ])
+    email = EmailField("E-mail address", filters=[strip_text], validators=address_validators())
     organisation = StringField("Organisation", filters=[strip_text], validators=[
         _required("your organisation's name"), _at_most(200)])
     role = RadioField("Your role", choices=options(ROLES), validate_choice=False,

@@ -11,8 +11,10 @@ from typing import Any
 from flask import request
 from flask_wtf import FlaskForm
 from flask_wtf.form import _Auto, _is_submitted
+from wtforms.validators import DataRequired, Email, Length
 from wtforms.widgets import PasswordInput, TextArea
 
+from cohort.addresses import EMAIL_MAX_LENGTH
 from cohort.text_rules import CONTROL_CHARACTERS, CONTROL_MESSAGE, invisible_character_problem
 
 
@@ -56,3 +58,15 @@ class CohortForm(FlaskForm):
                 field.errors = [*field.errors, problem]
                 valid = False
         return valid
+
+
+TOO_LONG_ADDRESS = f"Please keep this under {EMAIL_MAX_LENGTH} characters."
+
+
+def address_validators(too_long: str = TOO_LONG_ADDRESS) -> list[Any]:
+    """What every e-mail address field asks: one given, of at most EMAIL_MAX_LENGTH characters,
+    shaped like an address (the service then checks it properly: `cohort.addresses`)."""
+    return [DataRequired(message="Please enter your e-mail address."),
+            Length(max=EMAIL_MAX_LENGTH, message=too_long),
+            Email(message="That does not look like an e-mail address (name@example.org).",
+                  check_deliverability=False)]

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from wtforms import BooleanField, EmailField, HiddenField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Email, Length, ValidationError
+from wtforms.validators import DataRequired, Length, ValidationError
 
 from cohort.addresses import address_key
-from forms.base import CohortForm, strip_text
+from forms.base import CohortForm, address_validators, strip_text
 from forms.numbers import WHOLE_ID, parse_cents
 
 
@@ -16,11 +16,7 @@ class JoinLobbyForm(CohortForm):
     name = StringField("Your name", filters=[strip_text], validators=[
         DataRequired(message="Please enter your name."),
         Length(max=120, message="Please keep this under 120 characters.")])
-    email = EmailField("E-mail address", filters=[strip_text], validators=[
-        DataRequired(message="Please enter your e-mail address."),
-        Length(max=254, message="Please keep this under 254 characters."),
-        Email(message="That does not look like an e-mail address (name@example.org).",
-              check_deliverability=False)])
+    email = EmailField("E-mail address", filters=[strip_text], validators=address_validators())
     terms_version = HiddenField()
     agree_terms = BooleanField("I have read the Member Guidelines and Terms of Confidentiality "
                                "and agree to them", validators=[DataRequired(

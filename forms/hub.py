@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from wtforms import RadioField, StringField
-from wtforms.validators import DataRequired, Email, Length
+from wtforms.validators import DataRequired
 
-from cohort.auth.services import EMAIL_MAX_LENGTH
-from forms.base import CohortForm, strip_text
+from forms.base import CohortForm, address_validators, strip_text
 from forms.option_lists import options
 
 
@@ -16,13 +15,8 @@ class HubLinkForm(CohortForm):
     email = StringField("Your payment e-mail address", filters=[strip_text], render_kw={
         "inputmode": "email", "spellcheck": "false", "autocapitalize": "none",
         "autocomplete": "email"},
-        description="The address your membership invoices and receipts go to.", validators=[
-        DataRequired(message="Please enter your e-mail address."),
-        Length(max=EMAIL_MAX_LENGTH,
-               message=f"Please keep this under {EMAIL_MAX_LENGTH} characters."),
-        Email(message="That does not look like an e-mail address (name@example.org).",
-              check_deliverability=False),
-    ])
+        description="The address your membership invoices and receipts go to.",
+        validators=address_validators())
 
 
 class HubButtonForm(CohortForm):

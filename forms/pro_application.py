@@ -8,7 +8,6 @@ from wtforms import BooleanField, EmailField, RadioField, SelectField, StringFie
 from wtforms.validators import (
     AnyOf,
     DataRequired,
-    Email,
     InputRequired,
     Length,
     ValidationError,
@@ -16,7 +15,7 @@ from wtforms.validators import (
 
 from cohort.addresses import address_key
 from cohort.schedule import is_zone
-from forms.base import CohortForm, strip_text
+from forms.base import CohortForm, address_validators, strip_text
 from forms.choices import HELPING_OTHERS, S3_TRAINING
 from forms.option_lists import PrerenderedSelect, options, zone_options
 
@@ -48,11 +47,7 @@ class ProApplicationForm(CohortForm):
     full_name = StringField("Full name", filters=[strip_text], validators=[
         DataRequired(message="Please enter your name."),
         Length(max=120, message="Please keep this under 120 characters.")])
-    email = EmailField("E-mail address", filters=[strip_text], validators=[
-        DataRequired(message="Please enter your e-mail address."),
-        Length(max=254, message="Please keep this under 254 characters."),
-        Email(message="That does not look like an e-mail address (name@example.org).",
-              check_deliverability=False)])
+    email = EmailField("E-mail address", filters=[strip_text], validators=address_validators())
     time_zone = SelectField("Your time zone", validate_choice=False, widget=PrerenderedSelect(),
                             validators=[InputRequired(message="Please choose your time zone.")],
                             description="We show session times and dates in this zone.")

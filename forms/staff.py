@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from wtforms import PasswordField, StringField
-from wtforms.validators import DataRequired, Email, Length
+from wtforms.validators import DataRequired, Length
 
-from cohort.auth.services import EMAIL_MAX_LENGTH, PASSWORD_MAX_LENGTH
-from forms.base import CohortForm, strip_text
+from cohort.auth.services import PASSWORD_MAX_LENGTH
+from forms.base import CohortForm, address_validators, strip_text
 
 
 class LoginForm(CohortForm):
@@ -14,13 +14,8 @@ class LoginForm(CohortForm):
 
     # A text field (not type=email) so that password managers may fill it as the username.
     email = StringField("E-mail address", filters=[strip_text], render_kw={
-        "inputmode": "email", "spellcheck": "false", "autocapitalize": "none"}, validators=[
-        DataRequired(message="Please enter your e-mail address."),
-        Length(max=EMAIL_MAX_LENGTH,
-               message=f"Please keep this under {EMAIL_MAX_LENGTH} characters."),
-        Email(message="That does not look like an e-mail address (name@example.org).",
-              check_deliverability=False),
-    ])
+        "inputmode": "email", "spellcheck": "false", "autocapitalize": "none"},
+        validators=address_validators())
     password = PasswordField("Password", validators=[
         DataRequired(message="Please enter your password."),
         Length(max=PASSWORD_MAX_LENGTH,

@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 
 from wtforms import BooleanField, EmailField, HiddenField, StringField
-from wtforms.validators import DataRequired, Email, Length, ValidationError
+from wtforms.validators import DataRequired, Length, ValidationError
 
-from forms.base import CohortForm, strip_text
+from forms.base import CohortForm, address_validators, strip_text
 
 PLAIN_NUMBER = re.compile(r"[0-9]{1,9}")
 # What Stripe.js hands over: a card token (tok_…) or a PaymentMethod id (pm_…); never a number.
@@ -41,8 +41,5 @@ class NewSubscriberForm(SubscribeForm):
     name = StringField("Your name", filters=[strip_text], validators=[
         DataRequired(message="Please enter your name."),
         Length(max=120, message="Please keep your name under 120 characters.")])
-    email = EmailField("E-mail address", filters=[strip_text], validators=[
-        DataRequired(message="Please enter your e-mail address."),
-        Length(max=254, message="Please keep the address under 254 characters."),
-        Email(message="That does not look like an e-mail address (name@example.org).",
-              check_deliverability=False)])
+    email = EmailField("E-mail address", filters=[strip_text], validators=address_validators(
+        too_long="Please keep the address under 254 characters."))

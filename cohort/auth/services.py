@@ -9,8 +9,8 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from cohort.addresses import EMAIL_MAX_LENGTH, mailing_address
 from cohort.addresses import address_key as normalize_email
-from cohort.addresses import mailing_address
 from cohort.auth.passwords import (
     hash_password,
     needs_rehash,
@@ -25,7 +25,6 @@ from cohort.text_rules import invisible_character_problem
 PASSWORD_MIN_LENGTH = 12
 PASSWORD_MAX_LENGTH = 256
 NAME_MAX_LENGTH = 120
-EMAIL_MAX_LENGTH = 254
 
 
 class StaffAccountInvalid(ServiceError):
