@@ -15,6 +15,7 @@ from cohort.schedule import duration_words, format_deadline, format_instant, loc
 from cohort.services.as_of import shown_cohort_state, shown_enrollment_state
 from cohort.services.hub import hub_url
 from forms.option_lists import radio_options
+from forms.pristine_fields import drawn_once
 from workflows import CohortMachine, EnrollmentMachine
 
 
@@ -72,5 +73,6 @@ def init_app(app: Flask) -> None:
     # Any page or e-mail may point to the Customer Hub without its caller passing the address.
     app.jinja_env.globals["customer_hub_url"] = hub_url
     app.jinja_env.globals["radio_options"] = radio_options
+    app.jinja_env.globals["drawn_once"] = drawn_once
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True

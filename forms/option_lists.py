@@ -13,6 +13,7 @@ form's radios; the same buttons with the same one checked are drawn once per pro
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Hashable, Iterable
 from functools import lru_cache
 from typing import Any
@@ -31,11 +32,18 @@ def options(pairs: Iterable[tuple[str, str]]) -> list[SelectChoice]:
     return [SelectChoice(value, text) for value, text in pairs]
 
 
+_OPTION_LISTS = itertools.count(1)
+
+
 class OptionList(list[SelectChoice]):
-    """Choices whose `<option>` HTML is made once: unselected, and selected, for each."""
+    """Choices whose `<option>` HTML is made once: unselected, and selected, for each.
+
+    `token` tells this list from every other of the process (a key for what is drawn with it).
+    """
 
     def __init__(self, pairs: Iterable[tuple[str, str]]) -> None:
         super().__init__(options(pairs))
+        self.token = next(_OPTION_LISTS)
         plain = [str(Select.render_option(Choice(c.value, c.label, False, c.render_kw)))
                  for c in self]
         self._selected = [str(Select.render_option(Choice(c.value, c.label, True, c.render_kw)))
