@@ -87,7 +87,7 @@ def test_twelve_simultaneous_applications_from_one_new_address_make_one(app, ses
 
         cohort = db.session.get(Cohort, cohort_id)
         made = submit_application(db.session, cohort, application_data(
-            email="Same.Person@Example.org", full_name=f"Typist {i}"), NOW).enrollment
+            email="Same.Person@Example.org", full_name=f"Typist {i}"), NOW).enrollment_id
         db.session.commit()
         return made is not None
 

@@ -6,9 +6,9 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
-from typing import Any, TypeVar
+from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import Insert, Row, Table, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -36,8 +36,6 @@ class ApplicationsClosed(ServiceError):
 
     status_code = 403
 
-
-T = TypeVar("T")
 
 # A second application from a known address tells its owner by e-mail, at most this often.
 REPEAT_NOTICE_INTERVAL = timedelta(hours=1)
@@ -68,11 +66,12 @@ class Submission:
     """What the applicant is told: the same whether or not the address had applied before.
 
     `address` is the spelling of what they typed that the confirmation page repeats (never the
-    stored spelling of someone else's address); `enrollment` is None when nothing new was made.
+    stored spelling of someone else's address); `enrollment_id` is None when nothing new was
+    made.
     """
 
     address: str
-    enrollment: Enrollment | None
+    enrollment_id: int | None
 
 
 def normalize_email(address: str) -> str:
@@ -134,40 +133,48 @@ def _tell_owner_of_repeat(session: Session, existing: Enrollment, now: datetime)
 
 
 @cache
-def _insert_unless_taken(dialect: str, model: type[Any], key_columns: tuple[str, ...]) -> Any:
-    """`INSERT … ON CONFLICT (key) DO NOTHING RETURNING <model>`, the values given at execution."""
+def _insert_unless_taken(dialect: str, table: Table, key_columns: tuple[str, ...],
+                         returning: tuple[str, ...]) -> Insert:
+    """`INSERT … ON CONFLICT (key) DO NOTHING RETURNING <columns>`; values given at execution."""
     insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[dialect]
-    return insert(model).on_conflict_do_nothing(index_elements=list(key_columns)).returning(model)
+    return (insert(table).on_conflict_do_nothing(index_elements=list(key_columns))
+            .returning(*(table.c[name] for name in returning)))
 
 
-def insert_new(session: Session, model: type[T], key_columns: list[str],
-               values: dict[str, Any]) -> T | None:
-    """INSERT one row unless its key is taken (ON CONFLICT DO NOTHING), as an ORM object, or None.
+def insert_new(session: Session, model: type[Any], key_columns: list[str],
+               values: dict[str, Any], returning: tuple[str, ...] = ("id",)) -> Row[Any] | None:
+    """INSERT one row unless its key is taken (ON CONFLICT DO NOTHING): the new row's
+    `returning` columns, or None.
 
-    One statement, and nothing to undo when another request got there first: no savepoint.
+    One Core statement in the session's transaction, and nothing to undo when another request
+    got there first: no savepoint. (Like `insert_row`, nothing is added to the session.)
     """
-    stmt = _insert_unless_taken(session.get_bind().dialect.name, model, tuple(key_columns))
-    return session.scalars(stmt, [values]).one_or_none()
+    stmt = _insert_unless_taken(session.get_bind().dialect.name, model.__table__,
+                                tuple(key_columns), returning)
+    return session.connection().execute(stmt, values).one_or_none()
 
 
 def _new_enrollment(session: Session, cohort: Cohort, data: ApplicationData, typed: str,
-                    key: str, now: datetime) -> tuple[Person, Enrollment | None]:
-    """The person (found by key, or made from what was typed) and their new enrollment, or None
-    when they already applied to this cohort. A known person is never changed.
+                    key: str, now: datetime) -> tuple[Row[Any], Row[Any] | None]:
+    """The person (found by key, or made from what was typed: id, email, name) and their new
+    enrollment (id, status_token, time_zone), or None when they already applied to this cohort.
+    A known person is never changed.
 
-    Rows nothing else in the request reads back (the billing account, the answers) are inserted
-    with Core (`insert_row`).
+    Nothing in the request reads these rows back as objects, so every row is inserted with Core.
     """
     person = insert_new(session, Person, ["email_normalized"], {
-        "email": typed, "email_normalized": key, "name": data.full_name, "created_at": now})
+        "email": typed, "email_normalized": key, "name": data.full_name, "created_at": now},
+        returning=("id", "email", "name"))
     if person is None:
-        person = session.scalars(select(Person).where(Person.email_normalized == key)).one()
+        person = session.execute(select(Person.id, Person.email, Person.name)
+                                 .where(Person.email_normalized == key)).one()
     account_id = new_enrollment_account(session, person_id=person.id, currency=cohort.currency,
                                         now=now)
     enrollment = insert_new(session, Enrollment, ["cohort_id", "person_id"], {
         "cohort_id": cohort.id, "person_id": person.id, "account_id": account_id,
         "state": "submitted", "status_token": new_status_token(), "time_zone": data.time_zone,
-        "country": data.country, "submitted_at": now, "state_changed_at": now})
+        "country": data.country, "submitted_at": now, "state_changed_at": now},
+        returning=("id", "status_token", "time_zone"))
     if enrollment is None:  # they applied already: their enrollment has its account
         session.connection().execute(delete(BillingAccount.__table__)
                                      .where(BillingAccount.__table__.c.id == account_id))
@@ -207,7 +214,7 @@ def submit_application(
             raise RuntimeError("an application that is there and is not")
         _tell_owner_of_repeat(session, existing, now)
         session.flush()
-        return Submission(address=typed, enrollment=None)
+        return Submission(address=typed, enrollment_id=None)
     insert_row(session, AuditRecord, {
         "occurred_at": now, "actor": f"applicant:{key}", "subject_type": "enrollment",
         "subject_id": enrollment.id, "event": "submit", "from_state": None,
@@ -216,4 +223,4 @@ def submit_application(
                enrollment_id=enrollment.id, enrollment=enrollment, cohort=cohort,
                person=person, status_url=status_url(enrollment.status_token))
     session.flush()
-    return Submission(address=typed, enrollment=enrollment)
+    return Submission(address=typed, enrollment_id=enrollment.id)

@@ -107,11 +107,11 @@ def submit_pro_application(session: Session, community: Community, data: ProAppl
     plan = application_plan(session, community)
     typed = mailing_address(data.email)
     key = address_key(typed)
-    person = insert_new(session, Person, ["email_normalized"], {
+    inserted = insert_new(session, Person, ["email_normalized"], {
         "email": typed, "email_normalized": key, "name": data.full_name, "created_at": now})
-    is_new = person is not None
-    if person is None:
-        person = session.scalars(select(Person).where(Person.email_normalized == key)).one()
+    is_new = inserted is not None
+    person = (session.get_one(Person, inserted.id) if inserted is not None else
+              session.scalars(select(Person).where(Person.email_normalized == key)).one())
     # Lock the person's account with the community: two applications at once wait in turn,
     # so the second one finds the first.
     account = lock_row(session, BillingAccount,
