@@ -14,6 +14,7 @@ from cohort.money import Money
 from cohort.schedule import duration_words, format_deadline, format_instant, local, long_date
 from cohort.services.as_of import shown_cohort_state, shown_enrollment_state
 from cohort.services.hub import hub_url
+from forms.choices import ROLE_NAMES
 from forms.option_lists import radio_options
 from forms.pristine_fields import drawn_once
 from workflows import CohortMachine, EnrollmentMachine
@@ -68,6 +69,7 @@ def init_app(app: Flask) -> None:
         enrollment_state=lambda state: ENROLLMENT_STATE_LABELS.get(state, state),
         cohort_state=lambda state: COHORT_STATE_LABELS.get(state, state),
         document_kind=lambda kind: DOCUMENT_KIND_LABELS.get(kind, kind),
+        role_name=lambda role: ROLE_NAMES.get(role, role),
         owner=account_owner,
     )
     # Any page or e-mail may point to the Customer Hub without its caller passing the address.

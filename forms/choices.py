@@ -7,6 +7,8 @@ ROLES = [
     ("general_manager", "General manager"),
     ("other", "Other (please give your title)"),
 ]
+#: A role as a list names it (an "other" role is shown by the title given instead).
+ROLE_NAMES = {**dict(ROLES), "other": "Other"}
 ORGANISATION_SIZES = [
     ("1-9", "1–9 people"),
     ("10-49", "10–49 people"),
