@@ -14,7 +14,7 @@ from cohort.models import ApplicationAnswers, Cohort, Enrollment, Person, StaffU
 from cohort.models.review import Review
 from cohort.paging import clamp_page, one_page, page_count, page_values
 from cohort.services.facts import seats_held
-from cohort.services.state_counts import STATE_COUNTS_OF_COHORT, count_by_state, counts_in
+from cohort.services.state_counts import count_by_state
 from workflows import EnrollmentMachine
 
 SORTS = {"newest": "Newest first", "oldest": "Oldest first", "name": "Name"}
@@ -99,20 +99,18 @@ def queue_summary(session: Session, cohort: Cohort) -> QueueSummary:
     return summary_of(cohort, count_by_state(session, cohort.id))
 
 
-# Any cohort (drafts included) by slug, with its program (pages name it: program — cohort) and
-# its counts per state, in one statement. Built once: only the slug changes.
-_COHORT_WITH_COUNTS = (select(Cohort, *STATE_COUNTS_OF_COHORT)
-                       .where(Cohort.slug == bindparam("slug"))
-                       .options(joinedload(Cohort.program)))
+# Any cohort (drafts included) by slug, with its program (pages name it: program — cohort).
+# Built once: only the slug changes.
+_COHORT_BY_SLUG = (select(Cohort).where(Cohort.slug == bindparam("slug"))
+                   .options(joinedload(Cohort.program)))
 
 
 def cohort_with_summary(session: Session, slug: str) -> tuple[Cohort, QueueSummary] | None:
     """A cohort by slug and its summary (the queue's and the dashboard's head), or None."""
-    row = session.execute(_COHORT_WITH_COUNTS, {"slug": slug}).one_or_none()
-    if row is None:
+    cohort = session.scalars(_COHORT_BY_SLUG, {"slug": slug}).one_or_none()
+    if cohort is None:
         return None
-    cohort = row[0]
-    return cohort, summary_of(cohort, counts_in(row._mapping))
+    return cohort, queue_summary(session, cohort)
 
 
 def _escape_like(text: str) -> str:

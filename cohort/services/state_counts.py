@@ -2,57 +2,48 @@
 
 Each count is the folded number (`enrollment_state_counts`) plus the changes the trigger wrote
 since (`enrollment_state_changes`), both read in the same statement, so one snapshot: exact at any
-moment, including the caller's own uncommitted changes, and a handful of index lookups however
+moment, including the caller's own uncommitted changes, and two index range reads however
 many applications a cohort has (see `cohort.models.state_counts`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Collection
 from typing import Any
 
-from sqlalchemy import ColumnElement, Label, bindparam, delete, func, literal, select, union_all
+from sqlalchemy import ColumnElement, Select, bindparam, delete, func, select, union_all
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from cohort.models import Cohort, EnrollmentStateChange, EnrollmentStateCount
-from workflows import EnrollmentMachine
+from cohort.models import EnrollmentStateChange, EnrollmentStateCount
 
 COUNTS, CHANGES = EnrollmentStateCount.__table__, EnrollmentStateChange.__table__
 #: Changes folded into the counts in one transaction at most.
 FOLD_BATCH = 10_000
 
 
-def _state_counts(cohort_id: ColumnElement[int]) -> list[Label[int]]:
-    """Per state the machine defines, the folded count plus the changes since, labelled with the
-    state (each an index lookup; the states are written in)."""
-    columns = []
-    for state in EnrollmentMachine.state_ids():
-        written = literal(state, literal_execute=True)
-        folded = (select(func.coalesce(func.sum(COUNTS.c.n), 0))
-                  .where(COUNTS.c.cohort_id == cohort_id, COUNTS.c.state == written)
-                  .scalar_subquery())
-        since = (select(func.coalesce(func.sum(CHANGES.c.delta), 0))
-                 .where(CHANGES.c.cohort_id == cohort_id, CHANGES.c.state == written)
-                 .scalar_subquery())
-        columns.append((folded + since).label(state))
-    return columns
+def _counted(counts_of: ColumnElement[bool], changes_of: ColumnElement[bool]) -> Select[Any]:
+    """(cohort, state, count): the folded counts plus the changes since, summed per cohort and
+    state; two index range reads, whatever the number of states or applications."""
+    both = union_all(
+        select(COUNTS.c.cohort_id, COUNTS.c.state, COUNTS.c.n.label("n")).where(counts_of),
+        select(CHANGES.c.cohort_id, CHANGES.c.state, CHANGES.c.delta.label("n"))
+        .where(changes_of)).subquery()
+    return (select(both.c.cohort_id, both.c.state, func.sum(both.c.n))
+            .group_by(both.c.cohort_id, both.c.state))
 
 
-# Built once: only the cohort changes.
-_COUNT_BY_STATE = select(*_state_counts(bindparam("cohort_id")))
-#: The counts as columns of a statement that reads cohorts (each correlated to its row's cohort).
-STATE_COUNTS_OF_COHORT = _state_counts(Cohort.id)
-
-
-def counts_in(row: Mapping[str, Any]) -> dict[str, int]:
-    """The nonzero counts per state among a row's columns (see `STATE_COUNTS_OF_COHORT`)."""
-    return {state: int(row[state]) for state in EnrollmentMachine.state_ids() if row[state]}
+# Built once: only the cohorts change.
+_OF_COHORT = _counted(COUNTS.c.cohort_id == bindparam("cohort_id"),
+                      CHANGES.c.cohort_id == bindparam("cohort_id"))
+_OF_COHORTS = _counted(COUNTS.c.cohort_id.in_(bindparam("cohort_ids", expanding=True)),
+                       CHANGES.c.cohort_id.in_(bindparam("cohort_ids", expanding=True)))
 
 
 def count_by_state(session: Session, cohort_id: int) -> dict[str, int]:
     """How many enrollments of the cohort are in each state (states with none left out)."""
-    return counts_in(session.execute(_COUNT_BY_STATE, {"cohort_id": cohort_id}).one()._mapping)
+    return {state: int(count) for _, state, count
+            in session.execute(_OF_COHORT, {"cohort_id": cohort_id}) if count}
 
 
 def count_by_state_of(session: Session, cohort_ids: Collection[int]
@@ -60,14 +51,8 @@ def count_by_state_of(session: Session, cohort_ids: Collection[int]
     """`count_by_state` for many cohorts in one statement (a list of every cohort)."""
     counts: dict[int, dict[str, int]] = {cohort_id: {} for cohort_id in cohort_ids}
     if counts:
-        both = union_all(
-            select(COUNTS.c.cohort_id, COUNTS.c.state, COUNTS.c.n.label("n"))
-            .where(COUNTS.c.cohort_id.in_(counts)),
-            select(CHANGES.c.cohort_id, CHANGES.c.state, CHANGES.c.delta.label("n"))
-            .where(CHANGES.c.cohort_id.in_(counts))).subquery()
-        for cohort_id, state, count in session.execute(
-                select(both.c.cohort_id, both.c.state, func.sum(both.c.n))
-                .group_by(both.c.cohort_id, both.c.state)):
+        for cohort_id, state, count in session.execute(_OF_COHORTS,
+                                                       {"cohort_ids": list(counts)}):
             if count:
                 counts[cohort_id][state] = int(count)
     return counts
