@@ -40,7 +40,8 @@ def _choice_key(choice: Any) -> Hashable:
 
 
 def pristine_key(field: Field, how: tuple[Hashable, ...]) -> Hashable | None:
-    """Everything the field's block depends on, or None when it must be drawn each time."""
+    """Everything the field's block depends on (`how` says which markup draws it and with what
+    arguments), or None when it must be drawn each time."""
     if field.errors or getattr(field, "raw_data", None) is not None \
             or not _unchanged_by_anyone(field.data):
         return None
@@ -66,8 +67,12 @@ def pristine_key(field: Field, how: tuple[Hashable, ...]) -> Hashable | None:
 
 
 def drawn_once(field: Field, *how: Hashable, caller: Callable[[], str]) -> Markup:
-    """The block `caller` draws for `field` (asked for with `how`), kept while it is pristine."""
-    key = pristine_key(field, how)
+    """The block `caller` draws for `field` (asked for with `how`), kept while it is pristine.
+
+    The markup's own compiled code is part of the key, so a template edited while the process
+    runs (development reloads templates) is drawn afresh, and two call blocks never share.
+    """
+    key = pristine_key(field, (getattr(getattr(caller, "_func", None), "__code__", None), *how))
     if key is None:
         return Markup(caller())
     kept = _DRAWN.get(key)

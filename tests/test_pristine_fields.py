@@ -114,3 +114,21 @@ def test_a_block_is_kept_per_label_and_choices_not_per_field_name(app):
         assert "What do you hope for?" in second and "Apricots" in second
         assert "bring" not in second and "Apples" not in second
         assert template.render(form=First(meta={"csrf": False})) == first
+
+
+def test_two_call_blocks_with_the_same_words_never_share_what_they_drew(app):
+    from wtforms import StringField
+
+    from forms.base import CohortForm
+
+    class Form(CohortForm):
+        answer = StringField("Answer")
+
+    before = app.jinja_env.from_string(
+        "{% call drawn_once(form.answer, 'input') %}<p>old {{ form.answer() }}</p>{% endcall %}")
+    edited = app.jinja_env.from_string(
+        "{% call drawn_once(form.answer, 'input') %}<p>new {{ form.answer() }}</p>{% endcall %}")
+    with app.test_request_context("/"):
+        assert before.render(form=Form(meta={"csrf": False})).startswith("<p>old ")
+        assert edited.render(form=Form(meta={"csrf": False})).startswith("<p>new ")
+        assert before.render(form=Form(meta={"csrf": False})).startswith("<p>old ")
