@@ -173,14 +173,10 @@ def fold_counts(engine: Engine) -> int:
     worker does each round in production; how many changes were folded."""
     from sqlalchemy.orm import Session
 
-    from cohort.services.state_counts import fold_state_changes
+    from cohort.services.state_counts import fold_everything
 
-    total = 0
     with Session(engine) as session:
-        while folded := fold_state_changes(session):
-            session.commit()
-            total += folded
-    return total
+        return fold_everything(session)
 
 
 def analyze(engine: Engine) -> str:

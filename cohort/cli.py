@@ -22,7 +22,7 @@ from cohort.mail.delivery import deliver_due
 from cohort.mail.settings import smtp_settings
 from cohort.models import WorkerHeartbeat
 from cohort.payments.devserver import register_localstripe_webhook
-from cohort.services.state_counts import fold_state_changes
+from cohort.services.state_counts import fold_everything
 from cohort.timekeeping import tick
 from cohort.worker.loop import Worker
 from cohort.worker.turns import job_turn
@@ -60,9 +60,7 @@ def tick_command() -> None:
             return
         report = tick(db.session, moment, smtp_settings(),
                       current_app.extensions.get("cohort.stripe"))
-    while fold_state_changes(db.session):  # what the worker does each round, for cron set-ups
-        db.session.commit()
-    db.session.commit()
+    fold_everything(db.session)  # what the worker does each round, for cron set-ups
     click.echo(report.summary())
 
 

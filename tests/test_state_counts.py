@@ -12,6 +12,7 @@ from cohort.models import Enrollment, EnrollmentStateChange, EnrollmentStateCoun
 from cohort.services.state_counts import (
     count_by_state,
     count_by_state_of,
+    fold_everything,
     fold_state_changes,
 )
 from cohort.services.transitions import change_enrollment
@@ -85,9 +86,7 @@ def test_two_folders_at_once_fold_each_change_once(app, session):
     session.commit()  # like a finished request: the test's session holds no transaction now
 
     def fold() -> None:
-        while fold_state_changes(db.session, limit=4):
-            db.session.commit()
-        db.session.commit()
+        fold_everything(db.session, limit=4)
 
     at_once(app, 2, fold)
 
@@ -97,3 +96,20 @@ def test_two_folders_at_once_fold_each_change_once(app, session):
                                   .where(EnrollmentStateCount.cohort_id == cohort_id)).all())
     assert folded == {"submitted": 10, "waitlisted": 10, "accepted": 10}
     assert count_by_state(session, cohort_id) == counted(session, cohort_id)
+
+
+def test_the_tick_command_folds_every_waiting_change_for_cron_set_ups(app, session):
+    cohort = make_cohort(session)
+    for n in range(5):
+        make_enrollment(session, cohort, email=f"cron{n}@example.org")
+    session.commit()
+    assert session.scalar(select(func.count()).select_from(EnrollmentStateChange)) == 5
+
+    result = app.test_cli_runner().invoke(args=["cohort", "tick"])
+
+    assert result.exit_code == 0, result.output
+    session.rollback()
+    assert session.scalar(select(func.count()).select_from(EnrollmentStateChange)) == 0
+    assert session.scalar(select(EnrollmentStateCount.n).where(
+        EnrollmentStateCount.cohort_id == cohort.id,
+        EnrollmentStateCount.state == "submitted")) == 5

@@ -86,3 +86,17 @@ def fold_state_changes(session: Session, limit: int = FOLD_BATCH) -> int:
             session.execute(stmt.on_conflict_do_update(
                 index_elements=["cohort_id", "state"], set_={"n": COUNTS.c.n + stmt.excluded.n}))
     return len(folded)
+
+
+def fold_everything(session: Session, limit: int = FOLD_BATCH) -> int:
+    """Fold every waiting change, committing after each batch of `limit`; how many.
+
+    A job, not a service step: `cohort tick` (for cron set-ups) and bulk loads run it. Requests
+    never do, and the worker folds one batch a round beside its other work.
+    """
+    total = 0
+    while folded := fold_state_changes(session, limit):
+        session.commit()
+        total += folded
+    session.commit()
+    return total
