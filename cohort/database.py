@@ -18,7 +18,8 @@ from contextvars import ContextVar
 from typing import Any, ParamSpec, TypeVar
 
 from flask import Flask, has_request_context, request
-from sqlalchemy import Insert, Table, event
+from sqlalchemy import Insert, Row, Table, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
 
@@ -135,3 +136,32 @@ def insert_row(session: Session, model: type[Any], values: dict[str, Any]) -> in
     does not flush pending ORM objects first.)"""
     return session.connection().execute(_insert_returning_id(model.__table__), values
                                         ).scalar_one()
+
+
+def dialect_insert(session: Session) -> Callable[[Table], Any]:
+    """The INSERT construct of the session's database, the one that knows ON CONFLICT
+    (PostgreSQL's or SQLite's)."""
+    return {"postgresql": postgresql.insert,
+            "sqlite": sqlite.insert}[session.get_bind().dialect.name]
+
+
+@functools.cache
+def _insert_unless_taken(insert: Callable[[Table], Any], table: Table,
+                         key_columns: tuple[str, ...], returning: tuple[str, ...]) -> Insert:
+    """`INSERT … ON CONFLICT (key) DO NOTHING RETURNING <columns>`; values given at execution."""
+    return (insert(table).on_conflict_do_nothing(index_elements=list(key_columns))
+            .returning(*(table.c[name] for name in returning)))
+
+
+def insert_new(session: Session, model: type[Any], key_columns: list[str],
+               values: dict[str, Any], returning: tuple[str, ...] = ("id",)) -> Row[Any] | None:
+    """INSERT one row unless its key is taken (ON CONFLICT DO NOTHING): the new row's
+    `returning` columns, or None.
+
+    One Core statement in the session's transaction, built once per table and shape, and
+    nothing to undo when another request got there first: no savepoint. (Like `insert_row`,
+    nothing is added to the session.)
+    """
+    stmt = _insert_unless_taken(dialect_insert(session), model.__table__, tuple(key_columns),
+                                returning)
+    return session.connection().execute(stmt, values).one_or_none()

@@ -5,15 +5,13 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import cache
 from typing import Any
 
-from sqlalchemy import Insert, Row, Table, delete, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Row, delete, select
 from sqlalchemy.orm import Session
 
 from cohort.addresses import address_key, mailing_address
-from cohort.database import insert_row
+from cohort.database import insert_new, insert_row
 from cohort.mail.outbox import queue_mail, status_url
 from cohort.models import (
     ApplicationAnswers,
@@ -130,28 +128,6 @@ def _tell_owner_of_repeat(session: Session, existing: Enrollment, now: datetime)
                    enrollment_id=existing.id, enrollment=existing, cohort=existing.cohort,
                    person=existing.person, attempted_at=now,
                    status_url=status_url(existing.status_token))
-
-
-@cache
-def _insert_unless_taken(dialect: str, table: Table, key_columns: tuple[str, ...],
-                         returning: tuple[str, ...]) -> Insert:
-    """`INSERT … ON CONFLICT (key) DO NOTHING RETURNING <columns>`; values given at execution."""
-    insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[dialect]
-    return (insert(table).on_conflict_do_nothing(index_elements=list(key_columns))
-            .returning(*(table.c[name] for name in returning)))
-
-
-def insert_new(session: Session, model: type[Any], key_columns: list[str],
-               values: dict[str, Any], returning: tuple[str, ...] = ("id",)) -> Row[Any] | None:
-    """INSERT one row unless its key is taken (ON CONFLICT DO NOTHING): the new row's
-    `returning` columns, or None.
-
-    One Core statement in the session's transaction, and nothing to undo when another request
-    got there first: no savepoint. (Like `insert_row`, nothing is added to the session.)
-    """
-    stmt = _insert_unless_taken(session.get_bind().dialect.name, model.__table__,
-                                tuple(key_columns), returning)
-    return session.connection().execute(stmt, values).one_or_none()
 
 
 def _new_enrollment(session: Session, cohort: Cohort, data: ApplicationData, typed: str,

@@ -17,10 +17,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from cohort.addresses import address_key, mailing_address
+from cohort.database import insert_new
 from cohort.mail.outbox import queue_mail
 from cohort.models import BillingAccount, Community, Membership, OutboxMessage, Person, Plan
 from cohort.services import ServiceError
-from cohort.services.applications import insert_new
 from cohort.services.locking import lock_row
 from cohort.services.memberships import agree_terms, current_terms, membership_account
 from cohort.services.transitions import change_membership

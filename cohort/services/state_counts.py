@@ -12,9 +12,9 @@ from collections.abc import Collection
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, bindparam, delete, func, select, union_all
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from cohort.database import dialect_insert
 from cohort.models import EnrollmentStateChange, EnrollmentStateCount
 
 COUNTS, CHANGES = EnrollmentStateCount.__table__, EnrollmentStateChange.__table__
@@ -79,8 +79,7 @@ def fold_state_changes(session: Session, limit: int = FOLD_BATCH) -> int:
     for cohort_id, state, delta in folded:
         sums[(cohort_id, state)] = sums.get((cohort_id, state), 0) + delta
     if sums:
-        insert = {"postgresql": postgresql.insert,
-                  "sqlite": sqlite.insert}[session.get_bind().dialect.name]
+        insert = dialect_insert(session)
         for (cohort_id, state), delta in sorted(sums.items()):
             stmt = insert(COUNTS).values(cohort_id=cohort_id, state=state, n=delta)
             session.execute(stmt.on_conflict_do_update(
