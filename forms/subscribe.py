@@ -7,6 +7,7 @@ import re
 from wtforms import BooleanField, EmailField, HiddenField, StringField
 from wtforms.validators import DataRequired, Length, ValidationError
 
+from cohort.addresses import EMAIL_MAX_LENGTH
 from forms.base import CohortForm, address_validators, strip_text
 
 PLAIN_NUMBER = re.compile(r"[0-9]{1,9}")
@@ -42,4 +43,4 @@ class NewSubscriberForm(SubscribeForm):
         DataRequired(message="Please enter your name."),
         Length(max=120, message="Please keep your name under 120 characters.")])
     email = EmailField("E-mail address", filters=[strip_text], validators=address_validators(
-        too_long="Please keep the address under 254 characters."))
+        too_long=f"Please keep the address under {EMAIL_MAX_LENGTH} characters."))
