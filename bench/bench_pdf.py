@@ -208,10 +208,11 @@ def bench_download(app: Flask, enrollment: Enrollment, invoice: Document, rounds
     expected = client.get(url).data
     times = []
     for _ in range(max(rounds, 20) + 5):
+        began = perf_counter()
         response = client.get(url)
+        times.append(perf_counter() - began)
         if response.status_code != 200 or response.data != expected:
             raise SystemExit(f"download failed: {response.status_code}")
-        times.append(timed(lambda: client.get(url)))
     times = sorted(times[5:])
     median, p95 = statistics.median(times), times[int(len(times) * 0.95) - 1]
     print(f"invoice download once issued: {ms(median)} median, {ms(p95)} p95 of {len(times)} "
