@@ -266,3 +266,24 @@ def test_every_sort_keeps_each_applications_reviews_on_its_own_row(client, sessi
     assert rows("oldest") == [zoe, max_, amy]
     assert rows("newest") == [amy, max_, zoe]
     assert rows("name") == [amy, max_, zoe]
+
+
+def test_the_queue_names_each_role_as_the_form_offers_it_and_an_other_role_by_its_title(
+        client, session):
+    cohort = make_cohort(session)
+    roles = {"ceo": "CEO", "executive_director": "Executive director",
+             "board_member": "Board member", "general_manager": "General manager"}
+    for n, role in enumerate(roles):
+        make_enrollment(session, cohort, email=f"role{n}@example.org", role=role,
+                        organisation=f"Org {role}")
+    make_enrollment(session, cohort, email="other@example.org", role="other",
+                    role_title="Chief Listener", organisation="Org other")
+    make_staff(session, role="facilitator", email="f@example.org")
+    session.commit()
+    sign_in(client, "f@example.org")
+
+    page = client.get(f"/staff/cohorts/{cohort.slug}/applications").get_data(as_text=True)
+
+    for role, name in roles.items():
+        assert f"Org {role}<br><small>{name}</small>" in page
+    assert "Org other<br><small>Chief Listener</small>" in page
